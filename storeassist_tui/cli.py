@@ -1,0 +1,275 @@
+"""The `storeassist` command: the terminal app, the server, and the administrator's set-up."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from storeassist_tui.config import Settings
+
+
+class CliError(Exception):
+    """A failure to report as one line."""
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, Any] = {}
+    for key in ("database_url", "backend", "store"):
+        value = getattr(args, key, None)
+        if value:
+            overrides[key] = value
+    return Settings(**overrides)
+
+
+def _db(args: argparse.Namespace, seed_if_empty: bool = False) -> Any:
+    from storeassist_tui.embedded import open_database
+
+    return open_database(_settings(args), seed_if_empty=seed_if_empty)
+
+
+def _date(text: str) -> datetime:
+    try:
+        d = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date: {text!r} (use YYYY-MM-DD)") from None
+    return d if d.tzinfo else d.replace(tzinfo=UTC)
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from storeassist_tui.app import StoreAssistApp
+    from storeassist_tui.client import BackendClient
+
+    settings = _settings(args)
+    if settings.backend:
+        client = BackendClient(settings.backend, timeout=settings.request_timeout_s)
+        demo = bool(settings.demo)
+    else:
+        from storeassist_tui.embedded import embedded_client, open_database
+
+        demo = settings.demo if settings.demo is not None else not settings.database_url
+        settings = settings.model_copy(update={"demo": demo})
+        db = open_database(settings, seed_if_empty=True)
+        client = embedded_client(db, settings)
+    app = StoreAssistApp(
+        client, store_id=settings.store, demo=demo, poll_interval_s=settings.poll_interval_s,
+        inactivity_logout_s=settings.inactivity_logout_s,
+    )
+    try:
+        app.run(mouse=False)
+    finally:
+        asyncio.run(client.aclose())
+        if sys.stdout.isatty():
+            sys.stdout.write("\x1b[2J\x1b[H")  # a VT220 has no alternate screen to leave
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from storeassist_tui.server import create_app
+
+    settings = _settings(args)
+    db = _db(args)
+    uvicorn.run(create_app(db, settings), host=args.host, port=args.port, log_level=args.log_level,
+                access_log=args.access_log)
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    _db(args)
+    print("database is at the latest schema")
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    import time
+
+    from storeassist_tui.store import demo
+
+    if not args.demo:
+        raise CliError("only demo data can be seeded: add --demo")
+    if not 0 <= args.orders <= 5_000_000 or not 1 <= args.stores <= 1000:
+        raise CliError("--orders 0..5000000, --stores 1..1000")
+    db = _db(args)
+    started = time.perf_counter()
+    stores = demo.ensure_demo(db, args.stores)
+    added = demo.seed_orders(db, stores, args.orders)
+    print(f"seeded {added} orders in {len(stores)} store(s) in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def cmd_store_add(args: argparse.Namespace) -> int:
+    from storeassist_tui.store import admin
+
+    s = admin.StoreSettings(
+        id=args.id, name=args.name, timezone=args.timezone, lead_time_minutes=args.lead_time,
+        opening_hours=admin.parse_hours(args.hours), curbside_enabled=not args.no_curbside,
+        parking_spots=[p.strip() for p in args.spots.split(",") if p.strip()],
+        signature_required=args.signature, id_check_required=args.id_check,
+        rejection_allowed=not args.no_rejection, cleanup_days=args.cleanup_days,
+    )
+    admin.add_store(_db(args), s)
+    print(f"store {s.id} added")
+    return 0
+
+
+def _secret(args: argparse.Namespace) -> str:
+    if args.pin == "-":
+        return sys.stdin.readline().rstrip("\r\n")
+    if args.pin:
+        return str(args.pin)
+    if not sys.stdin.isatty():
+        raise CliError("give --pin (or --pin - to read it from standard input)")
+    first = getpass.getpass("PIN or password: ")
+    if getpass.getpass("Again: ") != first:
+        raise CliError("the two entries differ")
+    return first
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    from storeassist_tui.store import admin
+
+    user = admin.add_user(
+        _db(args), username=args.username, display_name=args.name or args.username, role=args.role,
+        stores=[s.strip() for s in args.stores.split(",") if s.strip()], secret=_secret(args), badge=args.badge,
+        active_from=args.active_from, active_to=args.active_to,
+    )
+    print(f"user {user.username} added ({user.role}: {', '.join(user.permissions)})")
+    return 0
+
+
+def cmd_user_unlock(args: argparse.Namespace) -> int:
+    from storeassist_tui.store import admin
+
+    admin.unlock_user(_db(args), args.username)
+    print(f"user {args.username.lower()} unlocked")
+    return 0
+
+
+def cmd_key_add(args: argparse.Namespace) -> int:
+    from storeassist_tui.store import auth
+
+    print(auth.new_integration_key(_db(args), args.name))
+    return 0
+
+
+def cmd_expire(args: argparse.Namespace) -> int:
+    from storeassist_tui.store import closing
+
+    expired = closing.expire_due(_db(args))
+    print(f"expired {len(expired)} order(s)" + (f": {', '.join(expired)}" if expired else ""))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    db_help = "database URL (default: SQLite in the user's data directory; env STOREASSIST_DATABASE_URL)"
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--database-url", help=db_help, default=argparse.SUPPRESS)
+
+    p = argparse.ArgumentParser(
+        prog="storeassist", parents=[common],
+        description="Store Assist: pick, stage and hand off pickup orders. Without a command, runs the "
+        "terminal app (embedded demo backend unless --backend is given).",
+    )
+    p.add_argument("--backend", help="URL of a running `storeassist serve` (env STOREASSIST_BACKEND)")
+    p.add_argument("--store", help="the store code this terminal works in (default: the associate's first)")
+    p.set_defaults(func=cmd_app)
+    sub = p.add_subparsers(title="commands", metavar="COMMAND")
+
+    s = sub.add_parser("serve", parents=[common], help="run the backend API server (uvicorn)")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
+    s.add_argument("--access-log", action="store_true", help="log every request")
+    s.set_defaults(func=cmd_serve)
+
+    d = sub.add_parser("db", help="database schema").add_subparsers(title="commands", metavar="COMMAND")
+    u = d.add_parser("upgrade", parents=[common], help="migrate the database to the latest schema")
+    u.set_defaults(func=cmd_db_upgrade)
+
+    s = sub.add_parser("seed", parents=[common], help="add demo data")
+    s.add_argument("--demo", action="store_true", help="the demo stores, associates and orders")
+    s.add_argument("--orders", type=int, default=40, help="how many orders in all (default 40)")
+    s.add_argument("--stores", type=int, default=1, help="how many demo stores (default 1)")
+    s.set_defaults(func=cmd_seed)
+
+    st = sub.add_parser("store", help="stores").add_subparsers(title="commands", metavar="COMMAND")
+    a = st.add_parser("add", parents=[common], help="add a store")
+    a.add_argument("--id", required=True, help="store code (the platform's pickup-location code)")
+    a.add_argument("--name", required=True)
+    a.add_argument("--timezone", default="UTC", help="IANA zone, e.g. America/Chicago")
+    a.add_argument("--lead-time", type=int, default=120, help="pickup lead time in minutes (default 120)")
+    a.add_argument("--hours", default="", help="opening hours, e.g. 'mon-fri 09:00-21:00, sat 10:00-18:00'")
+    a.add_argument("--no-curbside", action="store_true", help="no curbside pickup")
+    a.add_argument("--spots", default="", help="curbside parking spots, comma-separated")
+    a.add_argument("--signature", action="store_true", help="require the customer's signature at hand-off")
+    a.add_argument("--id-check", action="store_true", help="require an ID check at hand-off")
+    a.add_argument("--no-rejection", action="store_true", help="customers may not reject items at hand-off")
+    a.add_argument("--cleanup-days", type=int, default=7, help="uncollected orders expire after (default 7)")
+    a.set_defaults(func=cmd_store_add)
+
+    us = sub.add_parser("user", help="associates").add_subparsers(title="commands", metavar="COMMAND")
+    a = us.add_parser("add", parents=[common], help="add an associate")
+    a.add_argument("--username", required=True)
+    a.add_argument("--name", help="display name")
+    a.add_argument("--role", required=True, choices=["picker", "handoff", "associate", "lead"])
+    a.add_argument("--stores", required=True, help="store codes, comma-separated")
+    a.add_argument("--pin", help="PIN or password ('-' reads it from standard input; omitted: asked)")
+    a.add_argument("--badge", help="badge code the associate can scan to log in")
+    a.add_argument("--active-from", type=_date, help="YYYY-MM-DD")
+    a.add_argument("--active-to", type=_date, help="YYYY-MM-DD")
+    a.set_defaults(func=cmd_user_add)
+    a = us.add_parser("unlock", parents=[common], help="clear a lock-out after failed logins")
+    a.add_argument("username")
+    a.set_defaults(func=cmd_user_unlock)
+
+    k = sub.add_parser("key", help="integration keys").add_subparsers(title="commands", metavar="COMMAND")
+    a = k.add_parser("add", parents=[common], help="create a key for the commerce platform (printed once)")
+    a.add_argument("name")
+    a.set_defaults(func=cmd_key_add)
+
+    e = sub.add_parser("expire", parents=[common], help="expire staged orders past the clean-up window")
+    e.set_defaults(func=cmd_expire)
+    return p
+
+
+def _one_line(exc: BaseException) -> str:
+    from storeassist_tui.store.errors import DomainError
+
+    if isinstance(exc, DomainError):
+        return exc.message
+    text = str(exc).strip().splitlines()
+    first = text[0] if text else type(exc).__name__
+    try:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        if isinstance(exc, SQLAlchemyError):
+            orig = getattr(exc, "orig", None)
+            detail = str(orig or exc).strip().splitlines()
+            return f"database: {detail[0] if detail else type(exc).__name__}"
+    except ImportError:  # pragma: no cover
+        pass
+    return first
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # every failure is one line, never a traceback
+        print(f"storeassist: error: {_one_line(exc)}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,367 @@
+"""The one client the screens use: typed calls to the backend over HTTP (or in-process ASGI).
+
+Mutating calls carry a request id; a retry with the same id never does the thing twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel
+
+T = TypeVar("T", bound=BaseModel)
+
+
+class BackendUnavailable(Exception):
+    """The backend cannot be reached: the screen says so and keeps what the associate did."""
+
+
+class BackendError(Exception):
+    """The backend refused: `code` is stable, `message` is one line for the associate."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+# Typed results: the JSON shapes of the server, parsed (unknown fields ignored).
+class StoreRef(BaseModel):
+    id: str
+    name: str
+
+
+class User(BaseModel):
+    id: int
+    username: str
+    display_name: str
+    role: str
+    permissions: list[str]
+    stores: list[StoreRef]
+
+
+class Session(BaseModel):
+    token: str
+    expires_at: datetime
+    session_lifetime_s: int
+    user: User
+
+
+class DemoCredential(BaseModel):
+    username: str
+    secret: str
+    badge: str
+    role: str
+    display_name: str
+
+
+class DemoInfo(BaseModel):
+    demo: bool
+    credentials: list[DemoCredential]
+
+
+class Counts(BaseModel):
+    store_id: str
+    to_pick: int
+    overdue: int
+    to_stage: int
+    waiting: int
+    ready: int
+    open_orders: int
+    all_orders: int
+
+
+class CheckIn(BaseModel):
+    arrived_at: datetime
+    location: str
+    spot: str
+    car_make: str
+    car_colour: str
+    note: str
+    by: str
+
+
+class OrderSummary(BaseModel):
+    id: int
+    number: str
+    store_id: str
+    customer_name: str
+    dispatch: str
+    status: str
+    placed_at: datetime
+    due_at: datetime
+    units: int
+    line_count: int
+    claimed_by: int | None
+    claimed_by_name: str | None
+    batch_id: str | None
+    staging_location: str
+    staged_at: datetime | None
+    checkin: CheckIn | None = None
+
+
+class Code(BaseModel):
+    code: str
+    type: str | None = None
+
+
+class Line(BaseModel):
+    id: int
+    line_nbr: int
+    sku: str
+    description: str
+    quantity: int
+    picked: int
+    not_found: int
+    pending: int
+    dispensed: int
+    rejected: int
+    unit_price_cents: int
+    size: str
+    colour: str
+    fit: str
+    image_url: str
+    department: str
+    aisle: str
+    codes: list[Code]
+
+
+class Refund(BaseModel):
+    id: int
+    line_id: int | None
+    reason: str
+    quantity: int
+    amount_cents: int
+    state: str
+    issued_at: datetime | None
+
+
+class OrderDetail(OrderSummary):
+    customer_phone: str
+    customer_email: str
+    alt_name: str
+    alt_phone: str
+    alt_email: str
+    total_cents: int
+    bags: int | None
+    picked_at: datetime | None
+    dispensed_at: datetime | None
+    closed_at: datetime | None
+    close_reason: str
+    version: int
+    lines: list[Line]
+    refunds: list[Refund]
+
+
+class PickQueue(BaseModel):
+    store_id: str
+    overdue: int
+    total: int
+    orders: list[OrderSummary]
+
+
+class OrderPage(BaseModel):
+    store_id: str
+    total: int
+    offset: int
+    orders: list[OrderSummary]
+
+
+class HandoffEntry(BaseModel):
+    order: OrderSummary
+    waiting_since: datetime | None
+    wait_seconds: int | None
+
+
+class HandoffQueue(BaseModel):
+    store_id: str
+    checked_in: list[HandoffEntry]
+    ready: list[HandoffEntry]
+
+
+class ClaimResult(BaseModel):
+    batch_id: str | None
+    orders: list[OrderDetail]
+
+
+class ScanResult(BaseModel):
+    order: OrderDetail
+    order_id: int
+    line_id: int
+    counted: int
+    entry: str
+
+
+class TimelineEntry(BaseModel):
+    at: datetime
+    who: str
+    action: str
+    entry: str
+    detail: dict[str, Any]
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex
+
+
+class BackendClient:
+    """Async, typed access to the backend. `transport` lets the embedded mode talk in-process."""
+
+    def __init__(
+        self, base_url: str = "http://storeassist", *, transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = 5.0,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.AsyncClient(base_url=self.base_url, transport=transport, timeout=timeout)
+        self.token = ""
+        self._etags: dict[str, tuple[str, Any]] = {}
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def _send(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None,
+                    headers: dict[str, str] | None = None) -> httpx.Response:
+        h = dict(headers or {})
+        if self.token:
+            h["Authorization"] = f"Bearer {self.token}"
+        try:
+            resp = await self._http.request(method, path, json=json, params=params, headers=h)
+        except httpx.TransportError as exc:
+            raise BackendUnavailable(f"Backend unreachable ({type(exc).__name__}); will retry") from None
+        if resp.status_code == 304:
+            return resp
+        if resp.status_code >= 400:
+            try:
+                body = resp.json()
+                code, message = str(body["code"]), str(body["message"])
+            except (ValueError, KeyError, TypeError):
+                if resp.status_code >= 500:
+                    raise BackendUnavailable(f"Backend error {resp.status_code}; will retry") from None
+                code, message = "http_error", f"Backend refused the request (HTTP {resp.status_code})"
+            if resp.status_code >= 500:
+                raise BackendUnavailable(message)
+            raise BackendError(resp.status_code, code, message)
+        return resp
+
+    async def _get(self, path: str, model: type[T], params: dict[str, Any] | None = None) -> T:
+        resp = await self._send("GET", path, params=params)
+        return model.model_validate_json(resp.content)
+
+    async def _get_cached(self, path: str, model: type[T], params: dict[str, Any] | None = None) -> T:
+        """GET with If-None-Match: a 304 answers the last result without a body."""
+        key = f"{path}?{sorted((params or {}).items())}"
+        cached = self._etags.get(key)
+        resp = await self._send("GET", path, params=params, headers={"If-None-Match": cached[0]} if cached else None)
+        if resp.status_code == 304 and cached:
+            return cached[1]  # type: ignore[no-any-return]
+        result = model.model_validate_json(resp.content)
+        if etag := resp.headers.get("etag"):
+            self._etags[key] = (etag, result)
+        return result
+
+    async def _post(self, path: str, model: type[T], body: Any = None, request_id: str | None = None) -> T:
+        resp = await self._send("POST", path, json=body if body is not None else {},
+                                headers={"Idempotency-Key": request_id or new_request_id()})
+        return model.model_validate_json(resp.content)
+
+    # Associates
+    async def login(self, username: str, secret: str) -> Session:
+        resp = await self._send("POST", "/api/v1/auth/login", json={"username": username, "secret": secret})
+        return self._logged_in(Session.model_validate_json(resp.content))
+
+    async def login_badge(self, badge: str) -> Session:
+        resp = await self._send("POST", "/api/v1/auth/login", json={"badge": badge})
+        return self._logged_in(Session.model_validate_json(resp.content))
+
+    def _logged_in(self, session: Session) -> Session:
+        self.token = session.token
+        self._etags.clear()
+        return session
+
+    async def logout(self) -> None:
+        if self.token:
+            try:
+                await self._send("POST", "/api/v1/auth/logout")
+            finally:
+                self.token = ""
+                self._etags.clear()
+
+    async def demo_info(self) -> DemoInfo:
+        return await self._get("/api/v1/demo", DemoInfo)
+
+    # Store lists (polled: ETag / 304)
+    async def counts(self, store_id: str) -> Counts:
+        return await self._get_cached(f"/api/v1/stores/{store_id}/counts", Counts)
+
+    async def pick_queue(self, store_id: str, limit: int = 200) -> PickQueue:
+        return await self._get_cached(f"/api/v1/stores/{store_id}/pick-queue", PickQueue, {"limit": limit})
+
+    async def stage_queue(self, store_id: str) -> OrderPage:
+        return await self._get_cached(f"/api/v1/stores/{store_id}/stage-queue", OrderPage)
+
+    async def handoff_queue(self, store_id: str) -> HandoffQueue:
+        return await self._get_cached(f"/api/v1/stores/{store_id}/handoff-queue", HandoffQueue)
+
+    async def search_orders(self, store_id: str, q: str = "", status: str = "", offset: int = 0,
+                            limit: int = 50) -> OrderPage:
+        params = {"q": q, "status": status, "offset": offset, "limit": limit}
+        return await self._get_cached(f"/api/v1/stores/{store_id}/orders", OrderPage, params)
+
+    # Orders
+    async def order(self, order_id: int) -> OrderDetail:
+        return await self._get(f"/api/v1/orders/{order_id}", OrderDetail)
+
+    async def order_by_number(self, number: str) -> OrderDetail:
+        return await self._get(f"/api/v1/orders/by-number/{quote(number, safe='')}", OrderDetail)
+
+    async def timeline(self, order_id: int) -> list[TimelineEntry]:
+        resp = await self._send("GET", f"/api/v1/orders/{order_id}/timeline")
+        return [TimelineEntry.model_validate(e) for e in resp.json()]
+
+    async def claim(self, order_ids: list[int], *, take_over: bool = False, request_id: str | None = None) -> ClaimResult:
+        return await self._post("/api/v1/picks/claim", ClaimResult, {"order_ids": order_ids, "take_over": take_over},
+                                request_id)
+
+    async def scan(self, order_ids: list[int], code: str, *, entry: str = "scan", quantity: int = 1,
+                   line_id: int | None = None, request_id: str | None = None) -> ScanResult:
+        body = {"order_ids": order_ids, "code": code, "entry": entry, "quantity": quantity, "line_id": line_id}
+        return await self._post("/api/v1/picks/scan", ScanResult, body, request_id)
+
+    async def release(self, order_id: int, request_id: str | None = None) -> OrderDetail:
+        return await self._post(f"/api/v1/orders/{order_id}/release", OrderDetail, None, request_id)
+
+    async def not_found(self, order_id: int, line_id: int, quantity: int, request_id: str | None = None) -> OrderDetail:
+        return await self._post(f"/api/v1/orders/{order_id}/lines/{line_id}/not-found", OrderDetail,
+                                {"quantity": quantity}, request_id)
+
+    async def skip(self, order_id: int, line_id: int, request_id: str | None = None) -> OrderDetail:
+        return await self._post(f"/api/v1/orders/{order_id}/lines/{line_id}/skip", OrderDetail, None, request_id)
+
+    async def finish_pick(self, order_id: int, request_id: str | None = None) -> OrderDetail:
+        return await self._post(f"/api/v1/orders/{order_id}/finish-pick", OrderDetail, None, request_id)
+
+    async def stage(self, order_id: int, location: str, *, bags: int | None = None, entry: str = "manual",
+                    request_id: str | None = None) -> OrderDetail:
+        return await self._post(f"/api/v1/orders/{order_id}/stage", OrderDetail,
+                                {"location": location, "bags": bags, "entry": entry}, request_id)
+
+    async def restage(self, order_id: int, location: str, *, entry: str = "manual",
+                      request_id: str | None = None) -> OrderDetail:
+        return await self._post(f"/api/v1/orders/{order_id}/restage", OrderDetail,
+                                {"location": location, "entry": entry}, request_id)
+
+    async def checkin(self, order_id: int, *, location: str = "in_store", spot: str = "", car_make: str = "",
+                      car_colour: str = "", note: str = "", request_id: str | None = None) -> CheckIn:
+        body = {"location": location, "spot": spot, "car_make": car_make, "car_colour": car_colour, "note": note}
+        return await self._post(f"/api/v1/orders/{order_id}/checkin", CheckIn, body, request_id)
+
+    async def dispense(self, order_id: int, *, rejected: dict[int, int] | None = None, signature: str = "",
+                       id_checked: bool = False, request_id: str | None = None) -> OrderDetail:
+        body = {"rejected": rejected or {}, "signature": signature, "id_checked": id_checked}
+        return await self._post(f"/api/v1/orders/{order_id}/dispense", OrderDetail, body, request_id)
+
+    async def cancel(self, order_id: int, reason: str, request_id: str | None = None) -> OrderDetail:
+        return await self._post(f"/api/v1/orders/{order_id}/cancel", OrderDetail, {"reason": reason}, request_id)

@@ -1,0 +1,63 @@
+"""Settings from flags, STOREASSIST_* environment variables or a TOML file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from platformdirs import user_config_dir, user_data_dir
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+APP_NAME = "storeassist"
+
+
+def default_data_dir() -> Path:
+    return Path(user_data_dir(APP_NAME, appauthor=False))
+
+
+def default_config_file() -> Path:
+    return Path(os.environ.get("STOREASSIST_CONFIG", Path(user_config_dir(APP_NAME, appauthor=False)) / "config.toml"))
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{default_data_dir() / 'storeassist.db'}"
+
+
+class Settings(BaseSettings):
+    """Every knob of the app and the server. Flags override env, env overrides the TOML file."""
+
+    model_config = SettingsConfigDict(env_prefix="STOREASSIST_", extra="ignore")
+
+    database_url: str = ""
+    backend: str = ""  # URL of a running server; empty = embedded backend in-process
+    store: str = ""  # the store this terminal works in; empty = the associate's first store
+    session_lifetime_s: int = 7200
+    lockout_failures: int = 6
+    lockout_minutes: int = 30
+    inactivity_logout_s: int = 600
+    scan_threshold_ms: int = 40  # keys closer than this are a scanner burst, not typing
+    poll_interval_s: float = 2.0
+    request_timeout_s: float = 5.0
+    secret_key: str = ""  # signs customer check-in links; empty = generated once and kept in the database
+    public_url: str = "http://localhost:8000"  # base of customer check-in links
+    demo: bool | None = None  # show demo credentials on login; None = only on the embedded default database
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=default_config_file())
+        return (init_settings, env_settings, toml)
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or default_database_url()

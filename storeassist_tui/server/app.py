@@ -1,0 +1,57 @@
+"""The FastAPI app: routes over storeassist_tui.store, errors as {"code", "message"}."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from storeassist_tui.config import Settings
+from storeassist_tui.server import routes_auth, routes_orders, routes_platform, routes_queues
+from storeassist_tui.server.deps import Context
+from storeassist_tui.store.db import Database
+from storeassist_tui.store.errors import DomainError
+
+log = logging.getLogger("storeassist.server")
+
+
+def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"code": code, "message": message}, status_code=status, headers=headers)
+
+
+def validation_message(errors: Sequence[Any]) -> str:
+    err = errors[0]
+    where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header"))
+    more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{where or 'request'}: {err.get('msg', 'invalid')}{more}"[:300]
+
+
+def create_app(db: Database, settings: Settings) -> FastAPI:
+    app = FastAPI(
+        title="Store Assist API",
+        version="1",
+        description="Pick, stage and hand off buy-online-pick-up-in-store orders.",
+    )
+    app.state.ctx = Context(db=db, settings=settings)
+
+    @app.exception_handler(DomainError)
+    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return _error(exc.status, exc.code, exc.message, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return _error(422, "invalid", validation_message(exc.errors()))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return _error(500, "internal", "Internal error; nothing was changed, please try again")
+
+    for module in (routes_auth, routes_queues, routes_orders, routes_platform):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,72 @@
+"""What every route needs: the database, the settings, who is asking."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+
+from storeassist_tui.config import Settings
+from storeassist_tui.store.auth import AuthPolicy, UserView, authenticate, check_integration_key
+from storeassist_tui.store.db import Database
+from storeassist_tui.store.errors import DomainError, SessionInvalid
+from storeassist_tui.store.roles import Actor
+from storeassist_tui.store.txn import check_request_id
+
+
+@dataclass
+class Context:
+    db: Database
+    settings: Settings
+
+    @property
+    def policy(self) -> AuthPolicy:
+        s = self.settings
+        return AuthPolicy(s.session_lifetime_s, s.lockout_failures, s.lockout_minutes)
+
+
+def context(request: Request) -> Context:
+    return request.app.state.ctx  # type: ignore[no-any-return]
+
+
+Ctx = Annotated[Context, Depends(context)]
+
+
+def bearer(authorization: Annotated[str, Header()] = "") -> str:
+    scheme, _, token = authorization.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def current(ctx: Ctx, token: Annotated[str, Depends(bearer)]) -> tuple[Actor, UserView]:
+    return authenticate(ctx.db, token)
+
+
+def actor(who: Annotated[tuple[Actor, UserView], Depends(current)]) -> Actor:
+    return who[0]
+
+
+Who = Annotated[Actor, Depends(actor)]
+
+
+def request_id(idempotency_key: Annotated[str, Header(alias="Idempotency-Key")] = "") -> str:
+    check_request_id(idempotency_key)
+    return idempotency_key
+
+
+RequestId = Annotated[str, Depends(request_id)]
+
+
+class IntegrationRefused(DomainError):
+    code, status = "bad_integration_key", 401
+
+
+def integration(ctx: Ctx, token: Annotated[str, Depends(bearer)],
+                x_integration_key: Annotated[str, Header()] = "") -> None:
+    if not check_integration_key(ctx.db, x_integration_key or token):
+        raise IntegrationRefused("A valid integration key is required (Authorization: Bearer sak_...)")
+
+
+Platform = Depends(integration)
+
+__all__ = ["Ctx", "Who", "RequestId", "Platform", "SessionInvalid", "current"]

@@ -1,0 +1,63 @@
+"""Associate log-in and log-out; the demo credentials in demo mode; health."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, Field
+from sqlalchemy import text
+
+from storeassist_tui.server.deps import Ctx, bearer, current
+from storeassist_tui.store import auth
+from storeassist_tui.store.demo import DEMO_USERS, DemoCredential
+from storeassist_tui.store.errors import InvalidInput
+
+router = APIRouter(prefix="/api/v1")
+
+
+class LoginBody(BaseModel):
+    username: str = Field(default="", max_length=64)
+    secret: str = Field(default="", max_length=128)
+    badge: str = Field(default="", max_length=64)
+
+
+class DemoInfo(BaseModel):
+    demo: bool
+    credentials: list[DemoCredential]
+
+
+class Health(BaseModel):
+    status: str
+    database: str
+
+
+@router.post("/auth/login", tags=["associates"])
+def login(body: LoginBody, ctx: Ctx) -> auth.LoginResult:
+    if not body.badge and not (body.username and body.secret):
+        raise InvalidInput("Scan your badge, or give your user name and PIN")
+    return auth.login(ctx.db, ctx.policy, username=body.username, secret=body.secret, badge=body.badge)
+
+
+@router.post("/auth/logout", tags=["associates"], status_code=204)
+def logout(ctx: Ctx, token: Annotated[str, Depends(bearer)]) -> None:
+    if token:
+        auth.logout(ctx.db, token)
+
+
+@router.get("/auth/me", tags=["associates"])
+def me(who: Annotated[tuple[object, auth.UserView], Depends(current)]) -> auth.UserView:
+    return who[1]
+
+
+@router.get("/demo", tags=["associates"])
+def demo(ctx: Ctx) -> DemoInfo:
+    shown = bool(ctx.settings.demo)
+    return DemoInfo(demo=shown, credentials=DEMO_USERS if shown else [])
+
+
+@router.get("/health", tags=["operations"])
+def health(ctx: Ctx) -> Health:
+    with ctx.db.read() as session:
+        session.execute(text("SELECT 1"))
+    return Health(status="ok", database="sqlite" if ctx.db.is_sqlite else "postgresql")

@@ -1,0 +1,110 @@
+"""An associate's work on orders: thin routes over storeassist_tui.store, one use case each."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from storeassist_tui.server.deps import Ctx, RequestId, Who
+from storeassist_tui.store import closing, handoff, picking, queries, staging
+from storeassist_tui.store.views import CheckInView, OrderDetail, ScanResult, TimelineEntry
+
+router = APIRouter(prefix="/api/v1", tags=["orders"])
+
+
+class ClaimBody(BaseModel):
+    order_ids: list[int] = Field(min_length=1, max_length=picking.MAX_BATCH)
+    take_over: bool = False
+
+
+class ScanBody(BaseModel):
+    order_ids: list[int] = Field(min_length=1, max_length=picking.MAX_BATCH)
+    code: str = Field(max_length=4096)
+    entry: str = "scan"
+    quantity: int = 1
+    line_id: int | None = None
+
+
+class QuantityBody(BaseModel):
+    quantity: int
+
+
+class StageBody(BaseModel):
+    location: str = Field(max_length=4096)
+    bags: int | None = None
+    entry: str = "manual"
+
+
+class CancelBody(BaseModel):
+    reason: str = Field(max_length=4096)
+
+
+@router.get("/orders/by-number/{number}")
+def by_number(number: str, ctx: Ctx, who: Who) -> OrderDetail:
+    return queries.find_order(ctx.db, who, number)
+
+
+@router.get("/orders/{order_id}")
+def get_order(order_id: int, ctx: Ctx, who: Who) -> OrderDetail:
+    return queries.get_order(ctx.db, who, order_id)
+
+
+@router.get("/orders/{order_id}/timeline")
+def timeline(order_id: int, ctx: Ctx, who: Who) -> list[TimelineEntry]:
+    return queries.order_timeline(ctx.db, who, order_id)
+
+
+@router.post("/picks/claim")
+def claim(body: ClaimBody, ctx: Ctx, who: Who, rid: RequestId) -> picking.ClaimResult:
+    return picking.claim(ctx.db, who, body.order_ids, rid, body.take_over)
+
+
+@router.post("/picks/scan")
+def scan(body: ScanBody, ctx: Ctx, who: Who, rid: RequestId) -> ScanResult:
+    return picking.record_scan(ctx.db, who, body.order_ids, body.code, rid, body.entry, body.quantity, body.line_id)
+
+
+@router.post("/orders/{order_id}/release")
+def release(order_id: int, ctx: Ctx, who: Who, rid: RequestId) -> OrderDetail:
+    return picking.release(ctx.db, who, order_id, rid)
+
+
+@router.post("/orders/{order_id}/lines/{line_id}/not-found")
+def not_found(order_id: int, line_id: int, body: QuantityBody, ctx: Ctx, who: Who, rid: RequestId) -> OrderDetail:
+    return picking.mark_not_found(ctx.db, who, order_id, line_id, body.quantity, rid)
+
+
+@router.post("/orders/{order_id}/lines/{line_id}/skip")
+def skip(order_id: int, line_id: int, ctx: Ctx, who: Who, rid: RequestId) -> OrderDetail:
+    return picking.skip_line(ctx.db, who, order_id, line_id, rid)
+
+
+@router.post("/orders/{order_id}/finish-pick")
+def finish_pick(order_id: int, ctx: Ctx, who: Who, rid: RequestId) -> OrderDetail:
+    return picking.finish_pick(ctx.db, who, order_id, rid)
+
+
+@router.post("/orders/{order_id}/stage")
+def stage(order_id: int, body: StageBody, ctx: Ctx, who: Who, rid: RequestId) -> OrderDetail:
+    return staging.stage(ctx.db, who, order_id, body.location, rid, bags=body.bags, entry=body.entry,
+                         public_url=ctx.settings.public_url, secret_key=ctx.settings.secret_key)
+
+
+@router.post("/orders/{order_id}/restage")
+def restage(order_id: int, body: StageBody, ctx: Ctx, who: Who, rid: RequestId) -> OrderDetail:
+    return staging.restage(ctx.db, who, order_id, body.location, rid, entry=body.entry)
+
+
+@router.post("/orders/{order_id}/checkin")
+def checkin(order_id: int, body: handoff.CheckInForm, ctx: Ctx, who: Who, rid: RequestId) -> CheckInView:
+    return handoff.associate_checkin(ctx.db, who, order_id, body, rid)
+
+
+@router.post("/orders/{order_id}/dispense")
+def dispense(order_id: int, body: handoff.DispenseForm, ctx: Ctx, who: Who, rid: RequestId) -> OrderDetail:
+    return handoff.dispense(ctx.db, who, order_id, body, rid)
+
+
+@router.post("/orders/{order_id}/cancel")
+def cancel(order_id: int, body: CancelBody, ctx: Ctx, who: Who, rid: RequestId) -> OrderDetail:
+    return closing.cancel(ctx.db, who, order_id, body.reason, rid)

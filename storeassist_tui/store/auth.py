@@ -1,0 +1,184 @@
+"""Associate log-in, lock-out, bearer sessions; integration keys of the commerce platform."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from pydantic import BaseModel
+from sqlmodel import Session, col, select
+
+from storeassist_tui.store.db import Database, utcnow
+from storeassist_tui.store.errors import AccountInactive, AccountLocked, AuthFailed, SessionInvalid
+from storeassist_tui.store.models import Associate, AssociateStore, AuthToken, IntegrationKey, Store
+from storeassist_tui.store.roles import Actor
+
+_hasher = PasswordHasher()
+_DUMMY_HASH = _hasher.hash("not-a-real-secret")
+
+
+def hash_secret(secret: str) -> str:
+    return _hasher.hash(secret)
+
+
+def _verify(secret_hash: str, secret: str) -> bool:
+    try:
+        return _hasher.verify(secret_hash, secret)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class AuthPolicy:
+    session_lifetime_s: int = 7200
+    lockout_failures: int = 6
+    lockout_minutes: int = 30
+
+
+class StoreRef(BaseModel):
+    id: str
+    name: str
+
+
+class UserView(BaseModel):
+    id: int
+    username: str
+    display_name: str
+    role: str
+    permissions: list[str]
+    stores: list[StoreRef]
+
+
+class LoginResult(BaseModel):
+    token: str
+    expires_at: datetime
+    session_lifetime_s: int
+    user: UserView
+
+
+def _stores_of(session: Session, associate_id: int) -> list[Store]:
+    return list(
+        session.exec(
+            select(Store)
+            .join(AssociateStore, col(AssociateStore.store_id) == col(Store.id))
+            .where(AssociateStore.associate_id == associate_id)
+            .order_by(col(Store.id))
+        )
+    )
+
+
+def _actor(a: Associate, stores: list[Store]) -> Actor:
+    return Actor(a.id or 0, a.username, a.display_name, a.role, frozenset(s.id for s in stores))
+
+
+def user_view(a: Associate, stores: list[Store]) -> UserView:
+    actor = _actor(a, stores)
+    return UserView(
+        id=actor.id, username=a.username, display_name=a.display_name, role=a.role,
+        permissions=sorted(actor.permissions), stores=[StoreRef(id=s.id, name=s.name) for s in stores],
+    )
+
+
+def _check_usable(a: Associate, now: datetime) -> None:
+    if a.locked_until and a.locked_until > now:
+        minutes = max(1, int((a.locked_until - now).total_seconds() + 59) // 60)
+        raise AccountLocked(f"Account locked after too many failed logins; try again in {minutes} min")
+    if a.active_from and a.active_from > now:
+        raise AccountInactive(f"Account not active until {a.active_from:%Y-%m-%d}")
+    if a.active_to and a.active_to <= now:
+        raise AccountInactive(f"Account expired on {a.active_to:%Y-%m-%d}")
+
+
+def login(
+    db: Database, policy: AuthPolicy, *, username: str = "", secret: str = "", badge: str = "",
+    now: datetime | None = None,
+) -> LoginResult:
+    """Log in by user name + PIN/password, or by badge code alone."""
+    now = now or utcnow()
+    failure: AuthFailed | None = None
+    with db.write() as session:
+        if badge:
+            a = session.exec(select(Associate).where(Associate.badge_code == badge.strip())).first()
+            if a is None:
+                raise AuthFailed("Unknown badge; scan again or log in with your user name")
+            _check_usable(a, now)
+        else:
+            a = session.exec(select(Associate).where(Associate.username == username.strip().lower())).first()
+            if a is None:
+                _verify(_DUMMY_HASH, secret)  # same time as a real check: no probing for names
+                raise AuthFailed("Wrong user name or PIN")
+            _check_usable(a, now)
+            if not _verify(a.secret_hash, secret):
+                a.failed_logins += 1
+                if a.failed_logins >= policy.lockout_failures:
+                    a.failed_logins = 0
+                    a.locked_until = now + timedelta(minutes=policy.lockout_minutes)
+                    failure = AccountLocked(
+                        f"Account locked for {policy.lockout_minutes} min after "
+                        f"{policy.lockout_failures} failed logins"
+                    )
+                else:
+                    left = policy.lockout_failures - a.failed_logins
+                    failure = AuthFailed(f"Wrong user name or PIN ({left} tries left)")
+                session.add(a)
+        if failure is None:
+            a.failed_logins = 0
+            a.locked_until = None
+            session.add(a)
+            token = secrets.token_urlsafe(32)
+            expires = now + timedelta(seconds=policy.session_lifetime_s)
+            session.add(AuthToken(token_hash=token_digest(token), associate_id=a.id or 0, created_at=now,
+                                  expires_at=expires))
+            stores = _stores_of(session, a.id or 0)
+            result = LoginResult(token=token, expires_at=expires, session_lifetime_s=policy.session_lifetime_s,
+                                 user=user_view(a, stores))
+    if failure is not None:  # raised after the commit, so the failed try is counted
+        raise failure
+    return result
+
+
+def authenticate(db: Database, token: str, now: datetime | None = None) -> tuple[Actor, UserView]:
+    now = now or utcnow()
+    with db.read() as session:
+        row = session.get(AuthToken, token_digest(token)) if token else None
+        if row is None or row.revoked_at is not None:
+            raise SessionInvalid("Not logged in; please log in")
+        if row.expires_at <= now:
+            raise SessionInvalid("Your session has expired; please log in again")
+        a = session.get(Associate, row.associate_id)
+        if a is None:
+            raise SessionInvalid("Not logged in; please log in")
+        _check_usable(a, now)
+        stores = _stores_of(session, a.id or 0)
+        return _actor(a, stores), user_view(a, stores)
+
+
+def logout(db: Database, token: str, now: datetime | None = None) -> None:
+    with db.write() as session:
+        row = session.get(AuthToken, token_digest(token))
+        if row is not None and row.revoked_at is None:
+            row.revoked_at = now or utcnow()
+            session.add(row)
+
+
+def new_integration_key(db: Database, name: str) -> str:
+    key = "sak_" + secrets.token_urlsafe(32)
+    with db.write() as session:
+        session.add(IntegrationKey(name=name, key_hash=token_digest(key)))
+    return key
+
+
+def check_integration_key(db: Database, key: str) -> bool:
+    if not key:
+        return False
+    with db.read() as session:
+        row = session.exec(select(IntegrationKey).where(IntegrationKey.key_hash == token_digest(key))).first()
+        return row is not None and row.revoked_at is None

@@ -1,0 +1,81 @@
+"""Domain errors: a stable code, an HTTP status for the server, one line for the associate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    code = "refused"
+    status = 409
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class InvalidInput(DomainError):
+    code, status = "invalid", 422
+
+
+class NotFound(DomainError):
+    code, status = "not_found", 404
+
+
+class Forbidden(DomainError):
+    code, status = "forbidden", 403
+
+
+class WrongState(DomainError):
+    code, status = "wrong_state", 409
+
+
+class ClaimedByOther(DomainError):
+    code, status = "claimed_by_other", 409
+
+
+class StaleOrder(DomainError):
+    """Another request changed the order between our read and our write; the caller retries."""
+
+    code, status = "conflict", 409
+
+
+class RequestIdReused(DomainError):
+    code, status = "request_id_reused", 409
+
+
+class Duplicate(DomainError):
+    code, status = "duplicate", 409
+
+
+class WrongItem(DomainError):
+    code, status = "wrong_item", 422
+
+
+class UnknownCode(DomainError):
+    code, status = "unknown_code", 422
+
+
+class BadCode(DomainError):
+    code, status = "bad_code", 422
+
+
+class OverPick(DomainError):
+    code, status = "over_pick", 422
+
+
+class AuthFailed(DomainError):
+    code, status = "bad_credentials", 401
+
+
+class AccountLocked(DomainError):
+    code, status = "locked", 401
+
+
+class AccountInactive(DomainError):
+    code, status = "inactive", 401
+
+
+class SessionInvalid(DomainError):
+    code, status = "session_invalid", 401

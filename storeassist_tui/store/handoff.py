@@ -1,0 +1,149 @@
+"""Hand-off: the customer's check-in (by link or by an associate) and dispensing."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from pydantic import BaseModel, Field, field_validator
+
+from storeassist_tui.store import checkin_tokens
+from storeassist_tui.store.db import Database
+from storeassist_tui.store.errors import Forbidden, InvalidInput, NotFound, WrongState
+from storeassist_tui.store.models import CheckIn, Order, Store
+from storeassist_tui.store.refunds import close_with_refunds, refund_now
+from storeassist_tui.store.roles import DISPENSE, Actor
+from storeassist_tui.store.txn import Tx, mutate
+from storeassist_tui.store.views import OPEN_STATES, CheckInView, OrderDetail, checkin_view, order_detail, order_lines
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _text(v: str) -> str:
+    return _CONTROL.sub(" ", v).strip()
+
+
+class CheckInForm(BaseModel):
+    location: str = "in_store"  # in_store | curbside
+    spot: str = Field(default="", max_length=40)
+    car_make: str = Field(default="", max_length=60)
+    car_colour: str = Field(default="", max_length=40)
+    note: str = Field(default="", max_length=100)
+
+    @field_validator("spot", "car_make", "car_colour", "note")
+    @classmethod
+    def _clean(cls, v: str) -> str:
+        return _text(v)
+
+    @field_validator("location")
+    @classmethod
+    def _where(cls, v: str) -> str:
+        if v not in ("in_store", "curbside"):
+            raise ValueError("in_store or curbside")
+        return v
+
+
+def _apply_checkin(tx: Tx, o: Order, form: CheckInForm, by: str) -> CheckInView:
+    if o.status not in OPEN_STATES:
+        raise WrongState(f"Order {o.number} is {o.status}: nothing to pick up")
+    store = tx.session.get(Store, o.store_id)
+    assert store is not None
+    if form.location == "curbside":
+        if not store.curbside_enabled:
+            raise InvalidInput("This store has no curbside pickup; please come inside")
+        if not form.spot:
+            raise InvalidInput("Choose your parking spot")
+    c = tx.session.get(CheckIn, o.id)
+    first = c is None
+    if c is None:
+        c = CheckIn(order_id=o.id or 0, arrived_at=tx.now)
+    c.location, c.spot, c.car_make, c.car_colour, c.note = (
+        form.location, form.spot if form.location == "curbside" else "", form.car_make, form.car_colour, form.note,
+    )
+    c.by, c.associate_id, c.updated_at = by, tx.actor.id if tx.actor else None, tx.now
+    tx.session.add(c)
+    tx.audit(o, "checked_in" if first else "checkin_updated", entry="manual" if by == "associate" else "",
+             **form.model_dump())
+    if first:
+        tx.emit(o, "checked_in", **form.model_dump())
+    tx.session.flush()
+    view = checkin_view(c)
+    assert view is not None
+    return view
+
+
+def customer_checkin(db: Database, token: str, form: CheckInForm, secret_key: str = "") -> CheckInView:
+    """Check-in from the customer's link; submitting again updates the same check-in."""
+    order_id = checkin_tokens.order_id_of(token)
+
+    def run(tx: Tx) -> CheckInView:
+        o = tx.session.get(Order, order_id) if order_id is not None else None
+        if o is None or not checkin_tokens.verify(checkin_tokens.secret(tx.session, secret_key), o, token):
+            raise NotFound("This check-in link is not valid")
+        tx.lock(o)
+        return _apply_checkin(tx, o, form, "customer")
+
+    return mutate(db, None, f"checkin-{uuid.uuid4().hex}", "customer_checkin", CheckInView, run)
+
+
+def associate_checkin(db: Database, actor: Actor, order_id: int, form: CheckInForm, request_id: str) -> CheckInView:
+    """A customer who arrived without checking in, checked in by an associate."""
+    actor.require(DISPENSE)
+
+    def run(tx: Tx) -> CheckInView:
+        return _apply_checkin(tx, tx.order(order_id), form, "associate")
+
+    return mutate(db, actor, request_id, "associate_checkin", CheckInView, run)
+
+
+class DispenseForm(BaseModel):
+    rejected: dict[int, int] = {}  # line id -> units the customer refused
+    signature: str = Field(default="", max_length=100)  # the customer's typed name
+    id_checked: bool = False
+
+
+def dispense(db: Database, actor: Actor, order_id: int, form: DispenseForm, request_id: str) -> OrderDetail:
+    """Hand the order over: all of it, or less the rejected units (refunded)."""
+    actor.require(DISPENSE)
+    signature = _text(form.signature)
+
+    def run(tx: Tx) -> OrderDetail:
+        o = tx.order(order_id)
+        if o.status != "staged":
+            raise WrongState(f"Order {o.number} is {o.status}; only a staged order can be handed off")
+        store = tx.session.get(Store, o.store_id)
+        assert store is not None
+        lines = {ln.id: ln for ln in order_lines(tx.session, o.id or 0)}
+        rejected = {k: v for k, v in form.rejected.items() if v}
+        if rejected and not store.rejection_allowed:
+            raise Forbidden("This store does not allow rejecting items at pickup")
+        for line_id, qty in rejected.items():
+            ln = lines.get(line_id)
+            if ln is None:
+                raise NotFound(f"No such line in order {o.number}")
+            if not 0 <= qty <= ln.picked:
+                raise InvalidInput(f"Reject 0 to {ln.picked} of {ln.description[:30]}")
+        if store.id_check_required and not form.id_checked:
+            raise InvalidInput("This store requires an ID check before hand-off")
+        if store.signature_required and not signature:
+            raise InvalidInput("This store requires the customer's signature (typed name)")
+        result: list[dict[str, int]] = []
+        for ln in lines.values():
+            ln.rejected = rejected.get(ln.id or 0, 0)
+            ln.dispensed = ln.picked - ln.rejected
+            tx.session.add(ln)
+            if ln.rejected:
+                refund_now(tx, o, "rejected", ln.rejected, ln.rejected * ln.unit_price_cents, ln.id)
+            result.append({"lineNbr": ln.line_nbr, "dispensed": ln.dispensed, "rejected": ln.rejected})
+        tx.audit(o, "dispensed", signature=signature, id_checked=form.id_checked,
+                 rejected={str(lines[k].line_nbr): v for k, v in rejected.items()})
+        tx.emit(o, "dispensed", lines=result)
+        if any(ln.dispensed for ln in lines.values()):
+            o.status, o.dispensed_at = "dispensed", tx.now
+            tx.session.add(o)
+        else:
+            close_with_refunds(tx, o, "canceled", "all items rejected at pickup")
+        tx.session.flush()
+        return order_detail(tx.session, o)
+
+    return mutate(db, actor, request_id, "dispense", OrderDetail, run)

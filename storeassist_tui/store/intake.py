@@ -1,0 +1,267 @@
+"""Order intake from the commerce platform, in the platform's own order-create shape."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+from sqlalchemy import insert, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select
+
+from storeassist_tui.barcodes import match_keys
+from storeassist_tui.store.db import Database, utcnow
+from storeassist_tui.store.errors import Duplicate, InvalidInput, NotFound
+from storeassist_tui.store.models import AuditEvent, CatalogCode, Order, OrderLine, Store
+from storeassist_tui.store.views import OrderDetail, order_detail
+
+_ORDER_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+DISPATCH_CODES = {1: "in_store", 8: "curbside"}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _clean(text: str, limit: int) -> str:
+    text = _CONTROL.sub(" ", text).strip()
+    if len(text) > limit:
+        raise ValueError(f"at most {limit} characters")
+    return text
+
+
+class Name(BaseModel):
+    firstName: str = ""
+    lastName: str = ""
+
+    def full(self) -> str:
+        return " ".join(p for p in (self.firstName.strip(), self.lastName.strip()) if p)
+
+
+class Contact(BaseModel):
+    name: Name = Name()
+    phone: str = Field(default="", max_length=40)
+    email: str = Field(default="", max_length=200)
+
+
+class Customer(BaseModel):
+    id: str | int | None = None
+    contact: Contact
+
+
+class PickupPerson(BaseModel):
+    contact: Contact
+    isPrimary: bool = False
+
+
+class PickupDetails(BaseModel):
+    pickupPersonDetails: list[PickupPerson] = []
+
+
+class Quantity(BaseModel):
+    value: int = Field(ge=1, le=999)
+    uom: str = "EACH"
+
+
+class Department(BaseModel):
+    deptNbr: int | None = None
+    deptName: str = Field(default="", max_length=100)
+    deptSequence: int = 0
+
+
+class Location(BaseModel):
+    zoneName: str = ""
+    aisleName: str = ""
+    sectionName: str = ""
+    type: str = ""
+
+
+class Product(BaseModel):
+    barcode: str = Field(min_length=1, max_length=64)
+    barcodeType: str | None = None
+
+
+class IntakeLine(BaseModel):
+    lineNbr: int = Field(ge=1, le=9999)
+    quantity: Quantity
+    storeUnitPrice: Decimal = Field(ge=0, lt=1_000_000)
+    webUnitPrice: Decimal | None = None
+    itemDesc: str = Field(min_length=1)
+    imageUrl: str = Field(default="", max_length=500)
+    department: Department | None = None
+    locations: list[Location] = []
+    products: list[Product] = Field(min_length=1, max_length=20)
+    lineDisplayAttributes: dict[str, str] = {}
+
+    @field_validator("itemDesc")
+    @classmethod
+    def _desc(cls, v: str) -> str:
+        v = _clean(v, 300)
+        if not v:
+            raise ValueError("must not be empty")
+        return v
+
+
+class IntakeOrder(BaseModel):
+    orderId: str
+    customerOrderId: str | None = None
+    orderSource: str = Field(default="web", max_length=32)
+    customer: Customer
+    orderDueDate: datetime | None = None
+    placedAt: datetime | None = None
+    dispatchMethodCode: int = 1
+    orderTotal: Decimal | None = None
+    pickupDetails: PickupDetails | None = None
+    orderLines: list[IntakeLine] = Field(min_length=1, max_length=500)
+    storeId: str | None = None
+
+    @field_validator("orderId")
+    @classmethod
+    def _order_id(cls, v: str) -> str:
+        if not _ORDER_ID.match(v):
+            raise ValueError("1 to 64 letters, digits or _.-")
+        return v
+
+    @field_validator("dispatchMethodCode")
+    @classmethod
+    def _dispatch(cls, v: int) -> int:
+        if v not in DISPATCH_CODES:
+            raise ValueError("1 (in store) or 8 (curbside)")
+        return v
+
+    @field_validator("orderDueDate", "placedAt")
+    @classmethod
+    def _aware(cls, v: datetime | None) -> datetime | None:
+        if v is not None and v.tzinfo is None:
+            raise ValueError("needs a time zone (e.g. 2024-05-01T15:30:00Z)")
+        return v
+
+    @model_validator(mode="after")
+    def _lines_unique(self) -> IntakeOrder:
+        nbrs = [ln.lineNbr for ln in self.orderLines]
+        if len(set(nbrs)) != len(nbrs):
+            raise ValueError("lineNbr values must be unique within the order")
+        if not self.customer.contact.name.full():
+            raise ValueError("customer.contact.name is required")
+        return self
+
+
+class IntakeEnvelope(BaseModel):
+    order: IntakeOrder
+
+
+def cents(amount: Decimal) -> int:
+    return int((amount * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def _digits(phone: str) -> str:
+    return re.sub(r"\D", "", phone)
+
+
+def search_text(name: str, email: str, phone: str) -> str:
+    return " ".join(p for p in (name.lower(), email.lower(), _digits(phone)) if p)[:500]
+
+
+def _attr(attrs: dict[str, str], *names: str) -> str:
+    lowered = {k.lower(): v for k, v in attrs.items()}
+    for n in names:
+        if lowered.get(n):
+            return lowered[n][:40]
+    return ""
+
+
+def _aisle(locations: list[Location]) -> str:
+    primary = next((loc for loc in locations if loc.type in ("", "primary")), locations[0] if locations else None)
+    if primary is None:
+        return ""
+    return "-".join(p for p in (primary.zoneName, primary.aisleName, primary.sectionName) if p)[:64]
+
+
+def build_rows(
+    o: IntakeOrder, store: Store, order_id: int | None, now: datetime
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The rows of one order: the order, its lines and the catalogue codes it carries."""
+    contact = o.customer.contact
+    name = contact.name.full()
+    alt = next((p.contact for p in (o.pickupDetails.pickupPersonDetails if o.pickupDetails else [])), None)
+    if alt is not None and alt.name.full() in ("", name):
+        alt = None  # the platform repeats the customer when no one else picks up
+    placed = o.placedAt or now
+    due = o.orderDueDate or placed + timedelta(minutes=store.lead_time_minutes)
+    lines: list[dict[str, Any]] = []
+    catalog: dict[str, dict[str, Any]] = {}
+    for ln in o.orderLines:
+        keys: set[str] = set()
+        for p in ln.products:
+            keys |= match_keys(p.barcode, p.barcodeType)
+        sku = next((p.barcode for p in ln.products if (p.barcodeType or "").upper() == "SKU"), ln.products[0].barcode)
+        dept = ln.department or Department()
+        lines.append(
+            dict(
+                order_id=order_id, line_nbr=ln.lineNbr, sku=sku, description=ln.itemDesc, quantity=ln.quantity.value,
+                picked=0, not_found=0, dispensed=0, rejected=0, unit_price_cents=cents(ln.storeUnitPrice),
+                size=_attr(ln.lineDisplayAttributes, "size"),
+                colour=_attr(ln.lineDisplayAttributes, "color", "colour"),
+                fit=_attr(ln.lineDisplayAttributes, "fit"), image_url=ln.imageUrl,
+                department=dept.deptName, dept_seq=dept.deptSequence, aisle=_aisle(ln.locations),
+                codes=json.dumps([{"code": p.barcode, "type": p.barcodeType} for p in ln.products]),
+                match_keys=json.dumps(sorted(keys)),
+            )
+        )
+        for k in keys:
+            catalog[k] = dict(key=k, sku=sku, description=ln.itemDesc)
+    total = o.orderTotal if o.orderTotal is not None else sum(
+        (ln.storeUnitPrice * ln.quantity.value for ln in o.orderLines), Decimal(0)
+    )
+    order = dict(
+        id=order_id, number=o.orderId, store_id=store.id, source=o.orderSource,
+        customer_id="" if o.customer.id is None else str(o.customer.id)[:64],
+        customer_name=name[:200], customer_phone=contact.phone, customer_email=contact.email,
+        search_text=search_text(name, contact.email, contact.phone),
+        dispatch=DISPATCH_CODES[o.dispatchMethodCode],
+        alt_name=alt.name.full()[:200] if alt else "", alt_phone=alt.phone if alt else "",
+        alt_email=alt.email if alt else "", placed_at=placed, due_at=due, status="new",
+        total_cents=cents(total), units=sum(ln.quantity.value for ln in o.orderLines),
+        line_count=len(o.orderLines), version=1, updated_at=now,
+    )
+    return order, lines, list(catalog.values())
+
+
+def insert_catalog(session: Session, rows: list[dict[str, Any]], is_sqlite: bool) -> None:
+    if not rows:
+        return
+    ins = sqlite_insert(CatalogCode) if is_sqlite else pg_insert(CatalogCode)
+    session.execute(ins.on_conflict_do_nothing(index_elements=["key"]), rows)
+
+
+def intake_order(db: Database, o: IntakeOrder, store_id: str | None = None) -> tuple[OrderDetail, bool]:
+    """Create the order; the same platform order id again returns it unchanged (created False)."""
+    store_id = store_id or o.storeId
+    if not store_id:
+        raise InvalidInput("The pickup store is missing (X-storeId header or storeId)")
+    now = utcnow()
+    with db.write() as session:
+        store = session.get(Store, store_id)
+        if store is None:
+            raise NotFound(f"No store {store_id}")
+        existing = session.exec(select(Order).where(Order.number == o.orderId)).first()
+        if existing is not None:
+            if existing.store_id != store_id:
+                raise Duplicate(f"Order {o.orderId} already exists for another store")
+            return order_detail(session, existing), False
+        order_row, line_rows, catalog_rows = build_rows(o, store, None, now)
+        order_row.pop("id")
+        order = Order(**order_row)
+        session.add(order)
+        session.flush()
+        for row in line_rows:
+            row["order_id"] = order.id
+        session.execute(insert(OrderLine), line_rows)
+        insert_catalog(session, catalog_rows, db.is_sqlite)
+        session.add(AuditEvent(order_id=order.id, store_id=store_id, action="received", at=now,
+                               detail=json.dumps({"source": o.orderSource, "lines": len(line_rows)})))
+        session.execute(update(Store).where(col(Store.id) == store_id).values(revision=col(Store.revision) + 1))
+        session.flush()
+        return order_detail(session, order), True

@@ -1,0 +1,235 @@
+"""Picking: claim (one order or a batch), take-over, count a scan, not found, skip, finish."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+from pydantic import BaseModel
+from sqlmodel import col, select
+
+from storeassist_tui import barcodes
+from storeassist_tui.store.db import Database
+from storeassist_tui.store.errors import (
+    BadCode, ClaimedByOther, InvalidInput, NotFound, OverPick, UnknownCode, WrongItem, WrongState,
+)
+from storeassist_tui.store.models import Associate, CatalogCode, Order, OrderLine, Refund
+from storeassist_tui.store.refunds import close_with_refunds
+from storeassist_tui.store.roles import PICK, Actor
+from storeassist_tui.store.txn import Tx, mutate
+from storeassist_tui.store.views import OrderDetail, ScanResult, order_detail, order_lines
+
+MAX_BATCH = 20
+ENTRIES = ("scan", "manual")
+
+
+class ClaimResult(BaseModel):
+    batch_id: str | None
+    orders: list[OrderDetail]
+
+
+def _claimer_name(tx: Tx, order: Order) -> str:
+    a = tx.session.get(Associate, order.claimed_by) if order.claimed_by else None
+    return a.display_name if a else "another associate"
+
+
+def _require_mine(tx: Tx, order: Order) -> None:
+    """A change to a pick in progress: only by the associate who holds it."""
+    if order.status != "picking":
+        raise WrongState(f"Order {order.number} is {order.status}, not being picked")
+    assert tx.actor is not None
+    if order.claimed_by != tx.actor.id:
+        raise ClaimedByOther(f"{_claimer_name(tx, order)} is picking order {order.number}")
+
+
+def claim(db: Database, actor: Actor, order_ids: list[int], request_id: str, take_over: bool = False) -> ClaimResult:
+    """Start picking one order or a batch: all of them or none."""
+    actor.require(PICK)
+    ids = list(dict.fromkeys(order_ids))
+    if not 1 <= len(ids) <= MAX_BATCH:
+        raise InvalidInput(f"Pick 1 to {MAX_BATCH} orders at once")
+
+    def run(tx: Tx) -> ClaimResult:
+        orders = [tx.order(i) for i in ids]
+        if len({o.store_id for o in orders}) > 1:
+            raise InvalidInput("A batch takes orders of one store")
+        batch_id = uuid.uuid4().hex[:12] if len(orders) > 1 else None
+        for o in orders:
+            if o.status not in ("new", "picking"):
+                raise WrongState(f"Order {o.number} is {o.status}: nothing to pick")
+            previous = o.claimed_by
+            if o.status == "picking" and previous not in (None, actor.id):
+                if not take_over:
+                    raise ClaimedByOther(
+                        f"{_claimer_name(tx, o)} is picking order {o.number}; take it over?",
+                        claimed_by=_claimer_name(tx, o),
+                    )
+                tx.audit(o, "taken_over", previous=_claimer_name(tx, o))
+            if o.status == "new":
+                tx.emit(o, "pick_begun", associate=actor.username)
+            if previous != actor.id:
+                tx.audit(o, "claimed", batch=batch_id)
+            o.status, o.claimed_by, o.claimed_at, o.batch_id = "picking", actor.id, tx.now, batch_id
+            tx.session.add(o)
+        tx.session.flush()
+        return ClaimResult(batch_id=batch_id, orders=[order_detail(tx.session, o) for o in orders])
+
+    return mutate(db, actor, request_id, "claim", ClaimResult, run)
+
+
+def release(db: Database, actor: Actor, order_id: int, request_id: str) -> OrderDetail:
+    """Put a pick back in the queue; what was counted stays counted."""
+    actor.require(PICK)
+
+    def run(tx: Tx) -> OrderDetail:
+        o = tx.order(order_id)
+        _require_mine(tx, o)
+        started = any(ln.picked or ln.not_found for ln in order_lines(tx.session, o.id or 0))
+        o.status = "picking" if started else "new"
+        o.claimed_by, o.claimed_at, o.batch_id = None, None, None
+        tx.session.add(o)
+        tx.audit(o, "released")
+        tx.session.flush()
+        return order_detail(tx.session, o)
+
+    return mutate(db, actor, request_id, "release", OrderDetail, run)
+
+
+def _keys_of(code: str) -> tuple[str, set[str]]:
+    """The scan's text and match keys; a bad check digit may still be a numeric SKU."""
+    try:
+        scan = barcodes.interpret(code)
+        return scan.text, set(scan.keys)
+    except barcodes.BadCheckDigit as exc:
+        text = barcodes.clean_scan(code)
+        return text, {barcodes.sku_key(text), f"!{exc}"}
+    except barcodes.BarcodeError as exc:
+        raise BadCode(str(exc)) from None
+
+
+def record_scan(
+    db: Database, actor: Actor, order_ids: list[int], code: str, request_id: str,
+    entry: str = "scan", quantity: int = 1, line_id: int | None = None,
+) -> ScanResult:
+    """Count `quantity` units of the item whose code was scanned or typed, in the walk's orders."""
+    actor.require(PICK)
+    if entry not in ENTRIES:
+        raise InvalidInput("Entry is 'scan' or 'manual'")
+    if not 1 <= quantity <= 999:
+        raise InvalidInput("Quantity must be 1 to 999")
+    if not order_ids or len(order_ids) > MAX_BATCH:
+        raise InvalidInput(f"Give 1 to {MAX_BATCH} orders")
+    text, keys = _keys_of(code)
+    bad_check = next((k[1:] for k in keys if k.startswith("!")), None)
+
+    def run(tx: Tx) -> ScanResult:
+        candidates: list[tuple[Order, OrderLine]] = []
+        for oid in dict.fromkeys(order_ids):
+            o = tx.session.get(Order, oid)
+            if o is None:
+                raise NotFound("No such order")
+            actor.require_store(o.store_id)
+            _require_mine(tx, o)
+            for ln in order_lines(tx.session, oid):
+                if keys & set(json.loads(ln.match_keys)):
+                    candidates.append((o, ln))
+        if not candidates:
+            if bad_check:
+                raise BadCode(bad_check)
+            known = tx.session.exec(select(CatalogCode).where(col(CatalogCode.key).in_(keys))).first()
+            if known is not None:
+                raise WrongItem(f"Wrong item: {known.description[:40]} is not on this order")
+            raise UnknownCode(f"Unknown code {text[:30]}: not an item of this order")
+        if line_id is not None:
+            candidates.sort(key=lambda c: c[1].id != line_id)  # the line on screen first
+        open_ = [(o, ln) for o, ln in candidates if ln.quantity - ln.picked - ln.not_found > 0]
+        if not open_:
+            ln = candidates[0][1]
+            raise OverPick(f"Over-pick: all {ln.quantity} of {ln.description[:30]} already done")
+        o, ln = open_[0]
+        pending = ln.quantity - ln.picked - ln.not_found
+        if quantity > pending:
+            raise OverPick(f"Over-pick: only {pending} more of {ln.description[:30]} needed")
+        tx.lock(o)
+        line = tx.session.get(OrderLine, ln.id)
+        assert line is not None
+        line.picked += quantity
+        tx.session.add(line)
+        tx.audit(o, "picked", entry=entry, line=line.line_nbr, quantity=quantity, code=text[:64])
+        tx.session.flush()
+        return ScanResult(order=order_detail(tx.session, o), order_id=o.id or 0, line_id=line.id or 0,
+                          counted=quantity, entry=entry)
+
+    return mutate(db, actor, request_id, "scan", ScanResult, run)
+
+
+def _line_of(tx: Tx, order: Order, line_id: int) -> OrderLine:
+    line = tx.session.get(OrderLine, line_id)
+    if line is None or line.order_id != order.id:
+        raise NotFound(f"No such line in order {order.number}")
+    return line
+
+
+def mark_not_found(
+    db: Database, actor: Actor, order_id: int, line_id: int, quantity: int, request_id: str
+) -> OrderDetail:
+    """Some or all of a line's remaining units cannot be found: a refund, issued at staging."""
+    actor.require(PICK)
+
+    def run(tx: Tx) -> OrderDetail:
+        o = tx.order(order_id)
+        _require_mine(tx, o)
+        line = _line_of(tx, o, line_id)
+        pending = line.quantity - line.picked - line.not_found
+        if not 1 <= quantity <= pending:
+            raise InvalidInput(f"Not found: give 1 to {pending} units" if pending else "Nothing left on that line")
+        line.not_found += quantity
+        tx.session.add(line)
+        tx.session.add(Refund(order_id=o.id or 0, line_id=line.id, reason="not_found", quantity=quantity,
+                              amount_cents=quantity * line.unit_price_cents, created_at=tx.now))
+        tx.audit(o, "not_found", line=line.line_nbr, quantity=quantity)
+        tx.session.flush()
+        return order_detail(tx.session, o)
+
+    return mutate(db, actor, request_id, "not_found", OrderDetail, run)
+
+
+def skip_line(db: Database, actor: Actor, order_id: int, line_id: int, request_id: str) -> OrderDetail:
+    """Leave a line for later in the walk; only the timeline changes."""
+    actor.require(PICK)
+
+    def run(tx: Tx) -> OrderDetail:
+        o = tx.order(order_id)
+        _require_mine(tx, o)
+        line = _line_of(tx, o, line_id)
+        tx.audit(o, "skipped", line=line.line_nbr)
+        tx.session.flush()
+        return order_detail(tx.session, o)
+
+    return mutate(db, actor, request_id, "skip", OrderDetail, run)
+
+
+def finish_pick(db: Database, actor: Actor, order_id: int, request_id: str) -> OrderDetail:
+    """Every unit picked or not found: the order is picked (or closed when nothing was found)."""
+    actor.require(PICK)
+
+    def run(tx: Tx) -> OrderDetail:
+        o = tx.order(order_id)
+        _require_mine(tx, o)
+        lines = order_lines(tx.session, o.id or 0)
+        pending = sum(ln.quantity - ln.picked - ln.not_found for ln in lines)
+        if pending:
+            raise WrongState(f"{pending} units still to pick or mark not found")
+        o.status, o.picked_at = "picked", tx.now
+        tx.session.add(o)
+        tx.audit(o, "pick_finished", picked=sum(ln.picked for ln in lines),
+                 not_found=sum(ln.not_found for ln in lines))
+        tx.emit(o, "pick_complete", lines=[
+            {"lineNbr": ln.line_nbr, "picked": ln.picked, "not_found": ln.not_found} for ln in lines
+        ])
+        if not any(ln.picked for ln in lines):
+            close_with_refunds(tx, o, "canceled", "nothing found")
+        tx.session.flush()
+        return order_detail(tx.session, o)
+
+    return mutate(db, actor, request_id, "finish_pick", OrderDetail, run)

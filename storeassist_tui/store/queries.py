@@ -1,0 +1,201 @@
+"""Read side: counts, queues, search, order detail, timeline, the event feed, ETag revisions."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+
+from sqlalchemy import func, or_
+from sqlmodel import Session, col, select
+
+from storeassist_tui.store.db import Database, utcnow
+from storeassist_tui.store.errors import InvalidInput, NotFound
+from storeassist_tui.store.models import CheckIn, Order, OutboxEvent, Store
+from storeassist_tui.store.roles import Actor
+from storeassist_tui.store.views import (
+    OPEN_STATES, Counts, EventPage, EventView, HandoffEntry, HandoffQueue, OrderDetail, OrderPage, PickQueue,
+    TimelineEntry, order_detail, summaries, timeline,
+)
+
+STATUSES = ("new", "picking", "picked", "staged", "dispensed", "canceled", "expired")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _store(session: Session, actor: Actor, store_id: str) -> Store:
+    actor.require_store(store_id, "store")
+    store = session.get(Store, store_id)
+    if store is None:
+        raise NotFound("No such store in your stores")
+    return store
+
+
+def revision(db: Database, actor: Actor, store_id: str) -> int:
+    """The store's change counter: the cheap part of a polling ETag."""
+    with db.read() as session:
+        return _store(session, actor, store_id).revision
+
+
+def counts(db: Database, actor: Actor, store_id: str, now: datetime | None = None) -> Counts:
+    now = now or utcnow()
+    with db.read() as session:
+        _store(session, actor, store_id)
+        by_status = dict(
+            session.exec(
+                select(Order.status, func.count()).where(Order.store_id == store_id).group_by(col(Order.status))
+            ).all()
+        )
+        overdue = session.exec(
+            select(func.count()).where(
+                Order.store_id == store_id, col(Order.status).in_(("new", "picking")), Order.due_at < now
+            )
+        ).one()
+        waiting = session.exec(
+            select(func.count())
+            .select_from(Order)
+            .join(CheckIn, col(CheckIn.order_id) == col(Order.id))
+            .where(Order.store_id == store_id, Order.status == "staged")
+        ).one()
+    return Counts(
+        store_id=store_id,
+        to_pick=by_status.get("new", 0) + by_status.get("picking", 0),
+        overdue=overdue,
+        to_stage=by_status.get("picked", 0),
+        waiting=waiting,
+        ready=by_status.get("staged", 0),
+        open_orders=sum(by_status.get(s, 0) for s in OPEN_STATES),
+        all_orders=sum(by_status.values()),
+    )
+
+
+def pick_queue(db: Database, actor: Actor, store_id: str, limit: int = 200, now: datetime | None = None) -> PickQueue:
+    """Open orders by due time: the overdue ones come first because they are due earliest."""
+    now = now or utcnow()
+    limit = max(1, min(limit, 500))
+    with db.read() as session:
+        _store(session, actor, store_id)
+        where = (Order.store_id == store_id, col(Order.status).in_(("new", "picking")))
+        orders = list(session.exec(select(Order).where(*where).order_by(col(Order.due_at), col(Order.id)).limit(limit)))
+        total = session.exec(select(func.count()).select_from(Order).where(*where)).one()
+        overdue = session.exec(select(func.count()).select_from(Order).where(*where, Order.due_at < now)).one()
+        return PickQueue(store_id=store_id, overdue=overdue, total=total, orders=summaries(session, orders))
+
+
+def stage_queue(db: Database, actor: Actor, store_id: str, limit: int = 200) -> OrderPage:
+    """Picked orders waiting to be staged, oldest first."""
+    with db.read() as session:
+        _store(session, actor, store_id)
+        where = (Order.store_id == store_id, Order.status == "picked")
+        orders = list(session.exec(select(Order).where(*where).order_by(col(Order.picked_at)).limit(limit)))
+        total = session.exec(select(func.count()).select_from(Order).where(*where)).one()
+        return OrderPage(store_id=store_id, total=total, offset=0, orders=summaries(session, orders))
+
+
+def handoff_queue(db: Database, actor: Actor, store_id: str, now: datetime | None = None) -> HandoffQueue:
+    """Checked-in customers, longest wait first; then ready orders nobody has come for yet."""
+    now = now or utcnow()
+    with db.read() as session:
+        _store(session, actor, store_id)
+        rows = list(
+            session.exec(
+                select(Order, CheckIn)
+                .join(CheckIn, col(CheckIn.order_id) == col(Order.id), isouter=True)
+                .where(Order.store_id == store_id, col(Order.status).in_(OPEN_STATES))
+                .where(or_(Order.status == "staged", col(CheckIn.order_id).is_not(None)))
+            )
+        )
+        sums = {s.id: s for s in summaries(session, [o for o, _ in rows])}
+    arrived = sorted(((o, c) for o, c in rows if c is not None), key=lambda r: r[1].arrived_at)
+    ready = sorted(((o, c) for o, c in rows if c is None), key=lambda r: r[0].staged_at or now)
+    return HandoffQueue(
+        store_id=store_id,
+        checked_in=[
+            HandoffEntry(order=sums[o.id], waiting_since=c.arrived_at,
+                         wait_seconds=int((now - c.arrived_at).total_seconds()))
+            for o, c in arrived
+        ],
+        ready=[HandoffEntry(order=sums[o.id], waiting_since=None, wait_seconds=None) for o, _ in ready],
+    )
+
+
+def search_orders(
+    db: Database, actor: Actor, store_id: str, q: str = "", status: str = "", offset: int = 0, limit: int = 50
+) -> OrderPage:
+    """Newest first; q matches the order number, or a name, e-mail or phone (any part)."""
+    q = _CONTROL.sub("", q).strip().lower()
+    if len(q) > 100:
+        raise InvalidInput("Search: at most 100 characters")
+    statuses = [s for s in status.split(",") if s] if status else []
+    if any(s not in STATUSES for s in statuses):
+        raise InvalidInput(f"Status is one of {', '.join(STATUSES)}")
+    limit = max(1, min(limit, 200))
+    offset = max(0, offset)
+    with db.read() as session:
+        _store(session, actor, store_id)
+        where = [Order.store_id == store_id]
+        if statuses:
+            where.append(col(Order.status).in_(statuses))
+        if q:
+            exact = session.exec(select(Order).where(*where, Order.number == q.upper())).first() or session.exec(
+                select(Order).where(*where, Order.number == q)
+            ).first()
+            if exact is not None:
+                return OrderPage(store_id=store_id, total=1, offset=0, orders=summaries(session, [exact]))
+            digits = re.sub(r"\D", "", q)
+            terms = [col(Order.search_text).contains(q)]
+            if len(digits) >= 4 and digits != q:
+                terms.append(col(Order.search_text).contains(digits))
+            where.append(or_(*terms))
+        total = session.exec(select(func.count()).select_from(Order).where(*where)).one()
+        orders = list(
+            session.exec(
+                select(Order).where(*where).order_by(col(Order.placed_at).desc(), col(Order.id).desc())
+                .offset(offset).limit(limit)
+            )
+        )
+        return OrderPage(store_id=store_id, total=total, offset=offset, orders=summaries(session, orders))
+
+
+def get_order(db: Database, actor: Actor, order_id: int) -> OrderDetail:
+    with db.read() as session:
+        o = session.get(Order, order_id)
+        if o is None:
+            raise NotFound("No such order")
+        actor.require_store(o.store_id)
+        return order_detail(session, o)
+
+
+def find_order(db: Database, actor: Actor, number: str) -> OrderDetail:
+    """An order by its number (typed or scanned) in the associate's stores."""
+    number = _CONTROL.sub("", number).strip()
+    with db.read() as session:
+        o = session.exec(select(Order).where(Order.number == number)).first()
+        if o is None or o.store_id not in actor.store_ids:
+            raise NotFound(f"No order {number[:30]} in your stores")
+        return order_detail(session, o)
+
+
+def order_timeline(db: Database, actor: Actor, order_id: int) -> list[TimelineEntry]:
+    with db.read() as session:
+        o = session.get(Order, order_id)
+        if o is None:
+            raise NotFound("No such order")
+        actor.require_store(o.store_id)
+        return timeline(session, order_id)
+
+
+def events(db: Database, after: int = 0, limit: int = 100, store_id: str = "") -> EventPage:
+    limit = max(1, min(limit, 1000))
+    with db.read() as session:
+        stmt = select(OutboxEvent).where(col(OutboxEvent.id) > after)
+        if store_id:
+            stmt = stmt.where(OutboxEvent.store_id == store_id)
+        rows = list(session.exec(stmt.order_by(col(OutboxEvent.id)).limit(limit)))
+    return EventPage(
+        events=[
+            EventView(cursor=e.id or 0, event_id=e.event_id, type=e.type, store_id=e.store_id, order_id=e.order_id,
+                      order_number=e.order_number, created_at=e.created_at, payload=json.loads(e.payload))
+            for e in rows
+        ],
+        next_cursor=rows[-1].id if rows else after,  # type: ignore[typeddict-item]
+    )

@@ -1,0 +1,51 @@
+"""Roles and the three permissions of the source platform."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from storeassist_tui.store.errors import Forbidden, InvalidInput, NotFound
+
+PICK = "picking"
+DISPENSE = "dispensing"
+CANCEL = "quantity_reduction_and_cancellation"
+
+ROLES: dict[str, frozenset[str]] = {
+    "picker": frozenset({PICK}),
+    "handoff": frozenset({DISPENSE}),
+    "associate": frozenset({PICK, DISPENSE}),
+    "lead": frozenset({PICK, DISPENSE, CANCEL}),
+}
+
+_PERMISSION_WORDS = {PICK: "pick orders", DISPENSE: "hand off orders", CANCEL: "cancel orders or reduce quantities"}
+
+
+def permissions_of(role: str) -> frozenset[str]:
+    try:
+        return ROLES[role]
+    except KeyError:
+        raise InvalidInput(f"Unknown role {role!r}: use one of {', '.join(ROLES)}") from None
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is asking: an associate with a role and the stores they may work in."""
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+    store_ids: frozenset[str]
+
+    @property
+    def permissions(self) -> frozenset[str]:
+        return ROLES.get(self.role, frozenset())
+
+    def require(self, permission: str) -> None:
+        if permission not in self.permissions:
+            raise Forbidden(f"{self.display_name} may not {_PERMISSION_WORDS[permission]}")
+
+    def require_store(self, store_id: str, what: str = "order") -> None:
+        # Same answer as a missing thing, so an associate cannot probe other stores' numbers.
+        if store_id not in self.store_ids:
+            raise NotFound(f"No such {what} in your stores")

@@ -1,0 +1,69 @@
+"""Staging: where the packed order is put. Makes it ready for pickup and issues not-found refunds."""
+
+from __future__ import annotations
+
+import re
+
+from storeassist_tui.store import checkin_tokens
+from storeassist_tui.store.db import Database
+from storeassist_tui.store.errors import InvalidInput, WrongState
+from storeassist_tui.store.refunds import issue_pending
+from storeassist_tui.store.roles import PICK, Actor
+from storeassist_tui.store.txn import Tx, mutate
+from storeassist_tui.store.views import OrderDetail, order_detail
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def clean_location(text: str) -> str:
+    location = _CONTROL.sub("", text).strip()
+    if not location:
+        raise InvalidInput("Give a staging location (scan a label or type e.g. B3)")
+    if len(location) > 100:
+        raise InvalidInput("Staging location: at most 100 characters")
+    return location
+
+
+def stage(
+    db: Database, actor: Actor, order_id: int, location: str, request_id: str, *, bags: int | None = None,
+    entry: str = "manual", public_url: str = "", secret_key: str = "",
+) -> OrderDetail:
+    actor.require(PICK)
+    place = clean_location(location)
+    if bags is not None and not 0 <= bags <= 99:
+        raise InvalidInput("Bags: 0 to 99")
+
+    def run(tx: Tx) -> OrderDetail:
+        o = tx.order(order_id)
+        if o.status != "picked":
+            raise WrongState(f"Order {o.number} is {o.status}; only a picked order can be staged")
+        o.status, o.staging_location, o.bags, o.staged_at = "staged", place, bags, tx.now
+        tx.session.add(o)
+        tx.audit(o, "staged", entry=entry, location=place, bags=bags)
+        issue_pending(tx, o)
+        token = checkin_tokens.sign(checkin_tokens.secret(tx.session, secret_key), o)
+        tx.emit(o, "staged", location=place, checkin_token=token,
+                checkin_url=f"{public_url.rstrip('/')}/checkin/{token}" if public_url else "")
+        tx.session.flush()
+        return order_detail(tx.session, o)
+
+    return mutate(db, actor, request_id, "stage", OrderDetail, run)
+
+
+def restage(
+    db: Database, actor: Actor, order_id: int, location: str, request_id: str, *, entry: str = "manual"
+) -> OrderDetail:
+    actor.require(PICK)
+    place = clean_location(location)
+
+    def run(tx: Tx) -> OrderDetail:
+        o = tx.order(order_id)
+        if o.status != "staged":
+            raise WrongState(f"Order {o.number} is {o.status}, not staged")
+        old, o.staging_location = o.staging_location, place
+        tx.session.add(o)
+        tx.audit(o, "restaged", entry=entry, old=old, new=place)
+        tx.session.flush()
+        return order_detail(tx.session, o)
+
+    return mutate(db, actor, request_id, "restage", OrderDetail, run)

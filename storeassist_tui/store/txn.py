@@ -1,0 +1,143 @@
+"""The frame of every use case: one transaction, a replayable request id, the optimistic lock,
+the audit trail, the platform's event feed and the store's polling revision."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col
+
+from storeassist_tui.store.db import Database, utcnow
+from storeassist_tui.store.errors import InvalidInput, NotFound, RequestIdReused, StaleOrder
+from storeassist_tui.store.models import AuditEvent, Order, OutboxEvent, RequestRecord, Store
+from storeassist_tui.store.roles import Actor
+
+T = TypeVar("T", bound=BaseModel)
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
+_ATTEMPTS = 5
+
+
+class Tx:
+    """What a use case may do inside its transaction besides plain ORM reads and writes."""
+
+    def __init__(self, session: Session, actor: Actor | None, now: datetime) -> None:
+        self.session = session
+        self.actor = actor
+        self.now = now
+        self._stores: set[str] = set()
+
+    def order(self, order_id: int) -> Order:
+        """Load an order of the actor's stores and take the optimistic lock on it."""
+        order = self.session.get(Order, order_id)
+        if order is None:
+            raise NotFound("No such order")
+        if self.actor is not None:
+            self.actor.require_store(order.store_id)
+        self.lock(order)
+        return order
+
+    def lock(self, order: Order) -> None:
+        # A conditional bump: on PostgreSQL it takes the row lock, and a request that read the
+        # same version before us finds 0 rows and is retried on fresh state.
+        res = self.session.execute(
+            update(Order)
+            .where(col(Order.id) == order.id, col(Order.version) == order.version)
+            .values(version=order.version + 1, updated_at=self.now)
+        )
+        if res.rowcount != 1:  # type: ignore[attr-defined]
+            raise StaleOrder("The order was changed on another terminal; try again")
+        self.session.expire(order)
+        self.session.refresh(order)
+        self._stores.add(order.store_id)
+
+    def touch_store(self, store_id: str) -> None:
+        self._stores.add(store_id)
+
+    def audit(self, order: Order | None, action: str, entry: str = "", store_id: str = "", **detail: Any) -> None:
+        self.session.add(
+            AuditEvent(
+                order_id=order.id if order else None,
+                store_id=order.store_id if order else store_id,
+                associate_id=self.actor.id if self.actor else None,
+                action=action,
+                entry=entry,
+                detail=json.dumps(detail, default=str),
+                at=self.now,
+            )
+        )
+
+    def emit(self, order: Order, type_: str, **payload: Any) -> None:
+        self.session.add(
+            OutboxEvent(
+                event_id=str(uuid.uuid4()),
+                store_id=order.store_id,
+                order_id=order.id or 0,
+                order_number=order.number,
+                type=type_,
+                payload=json.dumps(payload, default=str),
+                created_at=self.now,
+            )
+        )
+
+    def finish(self) -> None:
+        for store_id in sorted(self._stores):  # a fixed order, so two writers never deadlock
+            self.session.execute(
+                update(Store).where(col(Store.id) == store_id).values(revision=col(Store.revision) + 1)
+            )
+
+
+def check_request_id(request_id: str) -> None:
+    if not _REQUEST_ID.match(request_id or ""):
+        raise InvalidInput("A request id of 8 to 64 letters, digits or -_.: is required")
+
+
+def mutate(
+    db: Database,
+    actor: Actor | None,
+    request_id: str,
+    operation: str,
+    result_type: type[T],
+    fn: Callable[[Tx], T],
+    now: datetime | None = None,
+) -> T:
+    """Run `fn` in one write transaction, at most once per request id.
+
+    A repeated request id answers what the first call answered and changes nothing; a lost
+    optimistic-lock race is retried on fresh state, so the loser sees what the winner did.
+    """
+    check_request_id(request_id)
+    for attempt in range(_ATTEMPTS):
+        try:
+            with db.write() as session:
+                done = session.get(RequestRecord, request_id)
+                if done is not None:
+                    if done.operation != operation or done.associate_id != (actor.id if actor else None):
+                        raise RequestIdReused("That request id was already used for something else")
+                    return result_type.model_validate_json(done.result)
+                tx = Tx(session, actor, now or utcnow())
+                result = fn(tx)
+                tx.finish()
+                session.add(
+                    RequestRecord(
+                        request_id=request_id,
+                        associate_id=actor.id if actor else None,
+                        operation=operation,
+                        result=result.model_dump_json(),
+                        created_at=tx.now,
+                    )
+                )
+                session.flush()
+            return result
+        except (StaleOrder, IntegrityError):
+            if attempt == _ATTEMPTS - 1:
+                raise StaleOrder("The order is busy on another terminal; try again") from None
+    raise AssertionError("unreachable")

@@ -1,0 +1,265 @@
+"""What the use cases return: typed, JSON-ready views of the rows."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from pydantic import BaseModel
+from sqlmodel import Session, col, select
+
+from storeassist_tui.store.models import Associate, AuditEvent, CheckIn, Order, OrderLine, Refund
+
+OPEN_STATES = ("new", "picking", "picked", "staged")
+
+
+class CodeView(BaseModel):
+    code: str
+    type: str | None = None
+
+
+class LineView(BaseModel):
+    id: int
+    line_nbr: int
+    sku: str
+    description: str
+    quantity: int
+    picked: int
+    not_found: int
+    pending: int
+    dispensed: int
+    rejected: int
+    unit_price_cents: int
+    size: str
+    colour: str
+    fit: str
+    image_url: str
+    department: str
+    aisle: str
+    codes: list[CodeView]
+
+
+class CheckInView(BaseModel):
+    arrived_at: datetime
+    location: str
+    spot: str
+    car_make: str
+    car_colour: str
+    note: str
+    by: str
+
+
+class RefundView(BaseModel):
+    id: int
+    line_id: int | None
+    reason: str
+    quantity: int
+    amount_cents: int
+    state: str
+    issued_at: datetime | None
+
+
+class OrderSummary(BaseModel):
+    id: int
+    number: str
+    store_id: str
+    customer_name: str
+    dispatch: str
+    status: str
+    placed_at: datetime
+    due_at: datetime
+    units: int
+    line_count: int
+    claimed_by: int | None
+    claimed_by_name: str | None
+    batch_id: str | None
+    staging_location: str
+    staged_at: datetime | None
+    checkin: CheckInView | None = None
+
+
+class OrderDetail(OrderSummary):
+    customer_phone: str
+    customer_email: str
+    alt_name: str
+    alt_phone: str
+    alt_email: str
+    total_cents: int
+    bags: int | None
+    picked_at: datetime | None
+    dispensed_at: datetime | None
+    closed_at: datetime | None
+    close_reason: str
+    version: int
+    lines: list[LineView]
+    refunds: list[RefundView]
+
+
+class TimelineEntry(BaseModel):
+    at: datetime
+    who: str
+    action: str
+    entry: str
+    detail: dict[str, object]
+
+
+class ScanResult(BaseModel):
+    order: OrderDetail
+    order_id: int
+    line_id: int
+    counted: int
+    entry: str
+
+
+class Counts(BaseModel):
+    store_id: str
+    to_pick: int
+    overdue: int
+    to_stage: int
+    waiting: int
+    ready: int
+    open_orders: int
+    all_orders: int
+
+
+class PickQueue(BaseModel):
+    store_id: str
+    overdue: int
+    total: int
+    orders: list[OrderSummary]
+
+
+class HandoffEntry(BaseModel):
+    order: OrderSummary
+    waiting_since: datetime | None
+    wait_seconds: int | None
+
+
+class HandoffQueue(BaseModel):
+    store_id: str
+    checked_in: list[HandoffEntry]
+    ready: list[HandoffEntry]
+
+
+class OrderPage(BaseModel):
+    store_id: str
+    total: int
+    offset: int
+    orders: list[OrderSummary]
+
+
+class EventView(BaseModel):
+    cursor: int
+    event_id: str
+    type: str
+    store_id: str
+    order_id: int
+    order_number: str
+    created_at: datetime
+    payload: dict[str, object]
+
+
+class EventPage(BaseModel):
+    events: list[EventView]
+    next_cursor: int
+
+
+def line_view(line: OrderLine) -> LineView:
+    return LineView(
+        id=line.id or 0,
+        line_nbr=line.line_nbr,
+        sku=line.sku,
+        description=line.description,
+        quantity=line.quantity,
+        picked=line.picked,
+        not_found=line.not_found,
+        pending=line.quantity - line.picked - line.not_found,
+        dispensed=line.dispensed,
+        rejected=line.rejected,
+        unit_price_cents=line.unit_price_cents,
+        size=line.size,
+        colour=line.colour,
+        fit=line.fit,
+        image_url=line.image_url,
+        department=line.department,
+        aisle=line.aisle,
+        codes=[CodeView(**c) for c in json.loads(line.codes)],
+    )
+
+
+def checkin_view(c: CheckIn | None) -> CheckInView | None:
+    if c is None:
+        return None
+    return CheckInView(
+        arrived_at=c.arrived_at, location=c.location, spot=c.spot, car_make=c.car_make,
+        car_colour=c.car_colour, note=c.note, by=c.by,
+    )
+
+
+def _summary_fields(order: Order, claimer: str | None, checkin: CheckIn | None) -> dict[str, object]:
+    return dict(
+        id=order.id, number=order.number, store_id=order.store_id, customer_name=order.customer_name,
+        dispatch=order.dispatch, status=order.status, placed_at=order.placed_at, due_at=order.due_at,
+        units=order.units, line_count=order.line_count, claimed_by=order.claimed_by,
+        claimed_by_name=claimer, batch_id=order.batch_id, staging_location=order.staging_location,
+        staged_at=order.staged_at, checkin=checkin_view(checkin),
+    )
+
+
+def summaries(session: Session, orders: list[Order]) -> list[OrderSummary]:
+    """Summaries of many orders with two extra queries in all, not two per order."""
+    claimer_ids = {o.claimed_by for o in orders if o.claimed_by}
+    names: dict[int, str] = {}
+    if claimer_ids:
+        for a in session.exec(select(Associate).where(col(Associate.id).in_(claimer_ids))):
+            names[a.id or 0] = a.display_name
+    ids = [o.id for o in orders]
+    checkins: dict[int, CheckIn] = {}
+    if ids:
+        for c in session.exec(select(CheckIn).where(col(CheckIn.order_id).in_(ids))):
+            checkins[c.order_id] = c
+    return [
+        OrderSummary(**_summary_fields(o, names.get(o.claimed_by or 0), checkins.get(o.id or 0)))  # type: ignore[arg-type]
+        for o in orders
+    ]
+
+
+def order_lines(session: Session, order_id: int) -> list[OrderLine]:
+    """The lines in walking order: aisle/location first, then department, then line number."""
+    lines = list(session.exec(select(OrderLine).where(OrderLine.order_id == order_id)))
+    lines.sort(key=lambda ln: (ln.aisle == "", ln.aisle, ln.dept_seq, ln.department, ln.line_nbr))
+    return lines
+
+
+def order_detail(session: Session, order: Order) -> OrderDetail:
+    claimer = session.get(Associate, order.claimed_by) if order.claimed_by else None
+    checkin = session.get(CheckIn, order.id)
+    refunds = session.exec(select(Refund).where(Refund.order_id == order.id).order_by(col(Refund.id)))
+    return OrderDetail(
+        **_summary_fields(order, claimer.display_name if claimer else None, checkin),  # type: ignore[arg-type]
+        customer_phone=order.customer_phone, customer_email=order.customer_email,
+        alt_name=order.alt_name, alt_phone=order.alt_phone, alt_email=order.alt_email,
+        total_cents=order.total_cents, bags=order.bags, picked_at=order.picked_at,
+        dispensed_at=order.dispensed_at, closed_at=order.closed_at, close_reason=order.close_reason,
+        version=order.version,
+        lines=[line_view(ln) for ln in order_lines(session, order.id or 0)],
+        refunds=[
+            RefundView(id=r.id or 0, line_id=r.line_id, reason=r.reason, quantity=r.quantity,
+                       amount_cents=r.amount_cents, state=r.state, issued_at=r.issued_at)
+            for r in refunds
+        ],
+    )
+
+
+def timeline(session: Session, order_id: int) -> list[TimelineEntry]:
+    rows = session.exec(
+        select(AuditEvent, Associate)
+        .join(Associate, col(AuditEvent.associate_id) == col(Associate.id), isouter=True)
+        .where(AuditEvent.order_id == order_id)
+        .order_by(col(AuditEvent.id))
+    )
+    return [
+        TimelineEntry(at=ev.at, who=a.display_name if a else "system", action=ev.action, entry=ev.entry,
+                      detail=json.loads(ev.detail))
+        for ev, a in rows
+    ]

@@ -1,0 +1,90 @@
+"""Shared fixtures: a fresh database per test (SQLite, or PostgreSQL when
+STOREASSIST_TEST_DATABASE_URL is set), the API over ASGI, and the embedded client."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from storeassist_tui.client import BackendClient
+from storeassist_tui.config import Settings
+from storeassist_tui.server import create_app
+from storeassist_tui.store import auth, demo, migrate
+from storeassist_tui.store.db import Database
+
+PG_URL = os.environ.get("STOREASSIST_TEST_DATABASE_URL", "")
+
+
+def _fresh_pg(base: str) -> tuple[str, str]:
+    """A new empty database on the test PostgreSQL server, so tests never share state."""
+    name = f"sa_test_{uuid.uuid4().hex[:12]}"
+    url = make_url(base).set(drivername="postgresql+psycopg")
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False), name
+
+
+def _drop_pg(base: str, name: str) -> None:
+    admin = create_engine(make_url(base).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    if PG_URL:
+        url, name = _fresh_pg(PG_URL)
+        yield url
+        _drop_pg(PG_URL, name)
+    else:
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    database = Database(database_url)
+    migrate.upgrade(database)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def demo_db(db: Database) -> Database:
+    """The demo store with its associates and 40 orders due around now."""
+    demo.seed_demo(db, orders=40)
+    return db
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(demo=True, public_url="http://shop.test", secret_key="test-secret")
+
+
+@pytest.fixture
+async def api(demo_db: Database, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(demo_db, settings)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        yield client
+
+
+@pytest.fixture
+def integration_key(demo_db: Database) -> str:
+    return auth.new_integration_key(demo_db, "platform")
+
+
+@pytest.fixture
+async def backend(demo_db: Database, settings: Settings) -> AsyncIterator[BackendClient]:
+    """The client the screens use, over the embedded backend (in-process ASGI, real SQLite/PG)."""
+    client = BackendClient("http://embedded", transport=httpx.ASGITransport(app=create_app(demo_db, settings)))
+    yield client
+    await client.aclose()
