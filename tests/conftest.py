@@ -18,6 +18,7 @@ from storeassist_tui.config import Settings
 from storeassist_tui.server import create_app
 from storeassist_tui.store import auth, demo, migrate
 from storeassist_tui.store.db import Database
+from storeassist_tui.store.roles import Actor
 
 PG_URL = os.environ.get("STOREASSIST_TEST_DATABASE_URL", "")
 
@@ -88,3 +89,14 @@ async def backend(demo_db: Database, settings: Settings) -> AsyncIterator[Backen
     client = BackendClient("http://embedded", transport=httpx.ASGITransport(app=create_app(demo_db, settings)))
     yield client
     await client.aclose()
+
+
+@pytest.fixture
+def people(demo_db: Database) -> dict[str, Actor]:
+    """The demo associates as the store sees them: pat picks, hana hands off, lee leads."""
+    policy = auth.AuthPolicy()
+    out: dict[str, Actor] = {}
+    for cred in demo.DEMO_USERS:
+        token = auth.login(demo_db, policy, username=cred.username, secret=cred.secret).token
+        out[cred.username] = auth.authenticate(demo_db, token)[0]
+    return out

@@ -1,0 +1,46 @@
+"""Small helpers for store tests: ids, the demo's orders, scanning every unit of an order."""
+
+from __future__ import annotations
+
+import uuid
+
+from storeassist_tui.store import picking, queries
+from storeassist_tui.store.db import Database
+from storeassist_tui.store.roles import Actor
+from storeassist_tui.store.views import LineView, OrderDetail
+
+STORE = "demo-001"
+
+
+def rid() -> str:
+    return uuid.uuid4().hex
+
+
+def new_orders(db: Database, actor: Actor, n: int = 1) -> list[int]:
+    """Ids of the first n unclaimed new orders of the pick queue."""
+    q = queries.pick_queue(db, actor, STORE)
+    ids = [o.id for o in q.orders if o.status == "new"][:n]
+    assert len(ids) == n
+    return ids
+
+
+def code_of(line: LineView) -> str:
+    """The line's barcode (not its SKU), as printed on the item."""
+    return next(c.code for c in line.codes if c.type != "SKU")
+
+
+def pick_all(db: Database, actor: Actor, order_id: int) -> OrderDetail:
+    """Scan every unit of every line (by SKU, which matches every line type)."""
+    detail = queries.get_order(db, actor, order_id)
+    for line in detail.lines:
+        for _ in range(line.pending):
+            detail = picking.record_scan(db, actor, [order_id], line.sku, rid()).order
+    return detail
+
+
+def picked_order(db: Database, actor: Actor) -> OrderDetail:
+    """A new order claimed, fully picked and finished by `actor`."""
+    (oid,) = new_orders(db, actor)
+    picking.claim(db, actor, [oid], rid())
+    pick_all(db, actor, oid)
+    return picking.finish_pick(db, actor, oid, rid())
