@@ -290,7 +290,7 @@ def _parse_bracketed(text: str) -> dict[str, str]:
     """The human-readable form ``(01)10012345678902(10)LOT42``, as typed by hand."""
     parts = _BRACKETED_AI.split(text.replace(GS, ""))
     fields: dict[str, str] = {}
-    for ai, value in zip(parts[1::2], parts[2::2]):
+    for ai, value in zip(parts[1::2], parts[2::2], strict=False):
         if ai not in _AIS:
             raise BarcodeError(f"Unknown GS1 field ({ai}) - scan again")
         _store(fields, ai, value.strip())
@@ -480,7 +480,7 @@ def _digits_scan(text: str) -> Scan:
             raise _bad_check(text)
         readings = [g for g in (ean8, upce) if g is not None]
         kind = "gtin" if ean8 is not None else "upce"
-        keys = tuple(_gtin_key(g) for g in readings) + (sku,)
+        keys = (*tuple(_gtin_key(g) for g in readings), sku)
         return Scan(text=text, kind=kind, gtin14=readings[0], keys=keys)
     if len(text) in _GTIN_LENGTHS:
         gtin14 = to_gtin14(text)

@@ -266,7 +266,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return func(args)
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # every failure is one line, never a traceback
+    except Exception as exc:  # noqa: BLE001  (every failure is one line, never a traceback)
         print(f"storeassist: error: {_one_line(exc)}", file=sys.stderr)
         return 1
 

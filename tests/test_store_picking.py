@@ -12,7 +12,15 @@ from storeassist_tui import barcodes
 from storeassist_tui.store import picking, queries
 from storeassist_tui.store.db import Database
 from storeassist_tui.store.errors import (
-    BadCode, ClaimedByOther, Forbidden, InvalidInput, NotFound, OverPick, UnknownCode, WrongItem, WrongState,
+    BadCode,
+    ClaimedByOther,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    OverPick,
+    UnknownCode,
+    WrongItem,
+    WrongState,
 )
 from storeassist_tui.store.models import AuditEvent, OutboxEvent, Refund
 from storeassist_tui.store.roles import Actor

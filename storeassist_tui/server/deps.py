@@ -69,4 +69,4 @@ def integration(ctx: Ctx, token: Annotated[str, Depends(bearer)],
 
 Platform = Depends(integration)
 
-__all__ = ["Ctx", "Who", "RequestId", "Platform", "SessionInvalid", "current"]
+__all__ = ["Ctx", "Platform", "RequestId", "SessionInvalid", "Who", "current"]

@@ -9,7 +9,6 @@ from fastapi import Request, Response
 from pydantic import BaseModel
 
 
-
 def tag(store_revision: int, request: Request, per_minute: bool) -> str:
     """Changes when the store's orders change, when the query changes, and (for lists that show
     overdue or waiting times) once a minute."""

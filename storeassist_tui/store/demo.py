@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import func, insert
+from sqlalchemy import func, insert, text
 from sqlmodel import select
 
 from storeassist_tui import barcodes
@@ -256,6 +256,9 @@ def seed_orders(db: Database, store_ids: list[str], orders: int, now: datetime |
                 flush()
     flush()
     with db.write() as session:
+        if not db.is_sqlite:  # ids were given explicitly: move the sequence past them
+            session.execute(text("SELECT setval(pg_get_serial_sequence('orders', 'id'), "
+                                 "(SELECT COALESCE(MAX(id), 1) FROM orders))"))
         catalog = {}
         for it in items:
             for key in json.loads(item_codes[it.sku][1]):
@@ -264,7 +267,7 @@ def seed_orders(db: Database, store_ids: list[str], orders: int, now: datetime |
         for store_id in store_ids:
             store = session.get(Store, store_id)
             if store is not None:
-                store.revision += 1
+                store.revision += 1  # the terminals' cached lists are stale now
                 session.add(store)
     return sum(per_store)
 

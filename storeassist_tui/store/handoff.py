@@ -14,7 +14,14 @@ from storeassist_tui.store.models import CheckIn, Order, Store
 from storeassist_tui.store.refunds import close_with_refunds, refund_now
 from storeassist_tui.store.roles import DISPENSE, Actor
 from storeassist_tui.store.txn import Tx, mutate
-from storeassist_tui.store.views import OPEN_STATES, CheckInView, OrderDetail, checkin_view, order_detail, order_lines
+from storeassist_tui.store.views import (
+    OPEN_STATES,
+    CheckInView,
+    OrderDetail,
+    checkin_view,
+    order_detail,
+    order_lines,
+)
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 

@@ -11,7 +11,14 @@ from sqlmodel import col, select
 from storeassist_tui import barcodes
 from storeassist_tui.store.db import Database
 from storeassist_tui.store.errors import (
-    BadCode, ClaimedByOther, InvalidInput, NotFound, OverPick, UnknownCode, WrongItem, WrongState,
+    BadCode,
+    ClaimedByOther,
+    InvalidInput,
+    NotFound,
+    OverPick,
+    UnknownCode,
+    WrongItem,
+    WrongState,
 )
 from storeassist_tui.store.models import Associate, CatalogCode, Order, OrderLine, Refund
 from storeassist_tui.store.refunds import close_with_refunds

@@ -14,8 +14,19 @@ from storeassist_tui.store.errors import InvalidInput, NotFound
 from storeassist_tui.store.models import CheckIn, Order, OutboxEvent, Store
 from storeassist_tui.store.roles import Actor
 from storeassist_tui.store.views import (
-    OPEN_STATES, Counts, EventPage, EventView, HandoffEntry, HandoffQueue, OrderDetail, OrderPage, PickQueue,
-    TimelineEntry, order_detail, summaries, timeline,
+    OPEN_STATES,
+    Counts,
+    EventPage,
+    EventView,
+    HandoffEntry,
+    HandoffQueue,
+    OrderDetail,
+    OrderPage,
+    PickQueue,
+    TimelineEntry,
+    order_detail,
+    summaries,
+    timeline,
 )
 
 STATUSES = ("new", "picking", "picked", "staged", "dispensed", "canceled", "expired")

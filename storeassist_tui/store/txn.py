@@ -4,7 +4,9 @@ the audit trail, the platform's event feed and the store's polling revision."""
 from __future__ import annotations
 
 import json
+import random
 import re
+import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -23,7 +25,7 @@ from storeassist_tui.store.roles import Actor
 T = TypeVar("T", bound=BaseModel)
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
-_ATTEMPTS = 5
+_ATTEMPTS = 8
 
 
 class Tx:
@@ -37,7 +39,8 @@ class Tx:
 
     def order(self, order_id: int) -> Order:
         """Load an order of the actor's stores and take the optimistic lock on it."""
-        order = self.session.get(Order, order_id)
+        # FOR UPDATE: on PostgreSQL a second writer waits here instead of losing the race later.
+        order = self.session.get(Order, order_id, with_for_update=True)
         if order is None:
             raise NotFound("No such order")
         if self.actor is not None:
@@ -140,4 +143,5 @@ def mutate(
         except (StaleOrder, IntegrityError):
             if attempt == _ATTEMPTS - 1:
                 raise StaleOrder("The order is busy on another terminal; try again") from None
+            time.sleep(random.uniform(0.001, 0.01) * (attempt + 1))  # let the winner finish
     raise AssertionError("unreachable")

@@ -1,0 +1,130 @@
+"""Log-in, lock-out, sessions, set-up of stores and associates, replayed request ids."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from helpers import STORE, new_orders, rid
+from sqlmodel import select
+
+from storeassist_tui.store import admin, auth, picking, queries
+from storeassist_tui.store.db import Database, utcnow
+from storeassist_tui.store.errors import (
+    AccountInactive,
+    AccountLocked,
+    AuthFailed,
+    Duplicate,
+    InvalidInput,
+    NotFound,
+    RequestIdReused,
+    SessionInvalid,
+)
+from storeassist_tui.store.models import Associate, AuditEvent, AuthToken
+from storeassist_tui.store.roles import Actor
+
+POLICY = auth.AuthPolicy()
+
+
+def test_login_by_pin_and_by_badge(demo_db: Database) -> None:
+    by_pin = auth.login(demo_db, POLICY, username="Pat ", secret="1111")
+    by_badge = auth.login(demo_db, POLICY, badge="B-1002")
+    assert (by_pin.user.username, by_badge.user.username) == ("pat", "hana")
+    assert by_pin.user.stores[0].id == STORE and by_pin.session_lifetime_s == 7200
+    actor, user = auth.authenticate(demo_db, by_pin.token)
+    assert actor.store_ids == {STORE} and user.permissions == ["picking"]
+    with demo_db.read() as s:  # only a hash of the token is kept
+        assert s.get(AuthToken, by_pin.token) is None
+        assert s.get(AuthToken, auth.token_digest(by_pin.token)) is not None
+
+
+def test_wrong_pin_counts_down_then_locks_for_30_minutes(demo_db: Database) -> None:
+    for left in (5, 4, 3, 2, 1):
+        with pytest.raises(AuthFailed, match=f"{left} tries left"):
+            auth.login(demo_db, POLICY, username="pat", secret="0000")
+    with pytest.raises(AccountLocked, match="locked for 30 min"):
+        auth.login(demo_db, POLICY, username="pat", secret="0000")
+    with pytest.raises(AccountLocked):  # even the right PIN, while locked
+        auth.login(demo_db, POLICY, username="pat", secret="1111")
+    later = utcnow() + timedelta(minutes=31)
+    assert auth.login(demo_db, POLICY, username="pat", secret="1111", now=later).user.username == "pat"
+
+
+def test_unlock_by_administrator(demo_db: Database) -> None:
+    for _ in range(6):
+        with pytest.raises((AuthFailed, AccountLocked)):
+            auth.login(demo_db, POLICY, username="hana", secret="9999")
+    admin.unlock_user(demo_db, "hana")
+    assert auth.login(demo_db, POLICY, username="hana", secret="2222").user.role == "handoff"
+
+
+def test_unknown_user_and_badge(demo_db: Database) -> None:
+    with pytest.raises(AuthFailed, match="Wrong user name or PIN"):
+        auth.login(demo_db, POLICY, username="nobody", secret="1111")
+    with pytest.raises(AuthFailed, match="Unknown badge"):
+        auth.login(demo_db, POLICY, badge="B-9999")
+
+
+def test_session_expires_and_logout_revokes(demo_db: Database) -> None:
+    short = auth.AuthPolicy(session_lifetime_s=60)
+    token = auth.login(demo_db, short, username="lee", secret="3333").token
+    auth.authenticate(demo_db, token)
+    with pytest.raises(SessionInvalid, match="expired"):
+        auth.authenticate(demo_db, token, now=utcnow() + timedelta(seconds=61))
+    auth.logout(demo_db, token)
+    with pytest.raises(SessionInvalid):
+        auth.authenticate(demo_db, token)
+    for bad in ("", "garbage", "x" * 5000):
+        with pytest.raises(SessionInvalid):
+            auth.authenticate(demo_db, bad)
+
+
+def test_active_dates(demo_db: Database) -> None:
+    now = utcnow()
+    admin.add_user(demo_db, username="future", display_name="F", role="picker", stores=[STORE], secret="4444",
+                   active_from=now + timedelta(days=2))
+    admin.add_user(demo_db, username="gone", display_name="G", role="picker", stores=[STORE], secret="4444",
+                   active_from=now - timedelta(days=9), active_to=now - timedelta(days=1))
+    with pytest.raises(AccountInactive, match="not active until"):
+        auth.login(demo_db, POLICY, username="future", secret="4444")
+    with pytest.raises(AccountInactive, match="expired"):
+        auth.login(demo_db, POLICY, username="gone", secret="4444")
+
+
+def test_admin_refusals(demo_db: Database) -> None:
+    with pytest.raises(Duplicate):
+        admin.add_user(demo_db, username="pat", display_name="P", role="picker", stores=[STORE], secret="1234")
+    with pytest.raises(InvalidInput, match="Unknown role"):
+        admin.add_user(demo_db, username="zed", display_name="Z", role="boss", stores=[STORE], secret="1234")
+    with pytest.raises(NotFound):
+        admin.add_user(demo_db, username="zed", display_name="Z", role="lead", stores=["nope"], secret="1234")
+    with pytest.raises(InvalidInput, match="PIN"):
+        admin.add_user(demo_db, username="zed", display_name="Z", role="lead", stores=[STORE], secret="1")
+    with pytest.raises(Duplicate):
+        admin.add_store(demo_db, admin.StoreSettings(id=STORE, name="again"))
+    with pytest.raises(InvalidInput, match="time zone"):
+        admin.add_store(demo_db, admin.StoreSettings(id="s2", name="S2", timezone="Mars/Base"))
+    with pytest.raises(InvalidInput, match="Opening hours"):
+        admin.parse_hours("mon 21:00-09:00")
+    assert admin.parse_hours("mon-wed 09:00-17:00") == {d: ["09:00", "17:00"] for d in ("mon", "tue", "wed")}
+    with demo_db.read() as s:
+        assert s.exec(select(Associate).where(Associate.username == "zed")).first() is None
+
+
+def test_replayed_request_id_does_nothing_twice(demo_db: Database, people: dict[str, Actor]) -> None:
+    pat = people["pat"]
+    (oid,) = new_orders(demo_db, pat)
+    line = picking.claim(demo_db, pat, [oid], rid()).orders[0].lines[0]
+    request = rid()
+    first = picking.record_scan(demo_db, pat, [oid], line.sku, request)
+    again = picking.record_scan(demo_db, pat, [oid], line.sku, request)
+    assert first == again
+    assert next(ln for ln in queries.get_order(demo_db, pat, oid).lines if ln.id == line.id).picked == 1
+    with demo_db.read() as s:
+        assert len(list(s.exec(select(AuditEvent).where(AuditEvent.action == "picked")))) == 1
+    with pytest.raises(RequestIdReused):  # the same id for another operation
+        picking.skip_line(demo_db, pat, oid, line.id, request)
+    with pytest.raises(RequestIdReused):  # or by another associate
+        picking.record_scan(demo_db, people["lee"], [oid], line.sku, request)
+    with pytest.raises(InvalidInput, match="request id"):
+        picking.record_scan(demo_db, pat, [oid], line.sku, "short")

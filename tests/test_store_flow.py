@@ -1,0 +1,226 @@
+"""After the pick: staging, check-in, hand-off, cancel, expiry, refunds and the event feed."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from helpers import STORE, new_orders, picked_order, rid
+from sqlalchemy import update
+from sqlmodel import select
+
+from storeassist_tui.store import checkin_tokens, closing, handoff, picking, queries, staging
+from storeassist_tui.store.db import Database, utcnow
+from storeassist_tui.store.errors import Forbidden, InvalidInput, NotFound, WrongState
+from storeassist_tui.store.models import Order, Store
+from storeassist_tui.store.roles import Actor
+
+
+def _set_store(db: Database, **values: object) -> None:
+    with db.write() as s:
+        s.execute(update(Store).where(Store.id == STORE).values(**values))
+
+
+def _staged(db: Database, people: dict[str, Actor], location: str = "B3") -> int:
+    order = picked_order(db, people["pat"])
+    staging.stage(db, people["pat"], order.id, location, rid(), entry="scan")
+    return order.id
+
+
+def _token(db: Database, order_id: int) -> str:
+    with db.read() as s:
+        order = s.get(Order, order_id)
+        assert order is not None
+        return checkin_tokens.sign(checkin_tokens.secret(s, "test-secret"), order)
+
+
+def test_stage_makes_ready_issues_refunds_and_emits_link(demo_db: Database, people: dict[str, Actor]) -> None:
+    pat = people["pat"]
+    (oid,) = new_orders(demo_db, pat)
+    lines = picking.claim(demo_db, pat, [oid], rid()).orders[0].lines
+    picking.mark_not_found(demo_db, pat, oid, lines[0].id, 1, rid())
+    for ln in lines:
+        for _ in range(ln.quantity - (1 if ln.id == lines[0].id else 0)):
+            picking.record_scan(demo_db, pat, [oid], ln.sku, rid())
+    picking.finish_pick(demo_db, pat, oid, rid())
+    with pytest.raises(InvalidInput):
+        staging.stage(demo_db, pat, oid, " \x07\t ", rid())
+    done = staging.stage(demo_db, pat, oid, "under the counter", rid(), bags=2, public_url="http://shop.test",
+                         secret_key="test-secret")
+    assert (done.status, done.staging_location, done.bags) == ("staged", "under the counter", 2)
+    assert [r.state for r in done.refunds] == ["issued"]
+    feed = queries.events(demo_db, store_id=STORE).events
+    staged = next(e for e in feed if e.type == "staged" and e.order_id == oid)
+    assert staged.payload["checkin_url"] == f"http://shop.test/checkin/{staged.payload['checkin_token']}"
+    assert str(oid) in str(staged.payload["checkin_token"])
+    assert done.number not in str(staged.payload["checkin_token"])
+    with pytest.raises(WrongState):
+        staging.stage(demo_db, pat, oid, "B4", rid())
+
+
+def test_restage_records_old_and_new(demo_db: Database, people: dict[str, Actor]) -> None:
+    oid = _staged(demo_db, people, "B3")
+    moved = staging.restage(demo_db, people["pat"], oid, "back room", rid())
+    assert moved.staging_location == "back room"
+    entry = queries.order_timeline(demo_db, people["lee"], oid)[-1]
+    assert (entry.action, entry.detail["old"], entry.detail["new"]) == ("restaged", "B3", "back room")
+
+
+def test_customer_checkin_by_token_then_update(demo_db: Database, people: dict[str, Actor]) -> None:
+    oid = _staged(demo_db, people)
+    token = _token(demo_db, oid)
+    form = handoff.CheckInForm(location="curbside", spot="P4", car_make="Toyota", car_colour="Red", note="blue cap")
+    first = handoff.customer_checkin(demo_db, token, form, "test-secret")
+    again = handoff.customer_checkin(demo_db, token, form.model_copy(update={"spot": "P5"}), "test-secret")
+    assert (first.spot, again.spot, again.arrived_at) == ("P4", "P5", first.arrived_at)
+    q = queries.handoff_queue(demo_db, people["hana"], STORE)
+    entry = next(e for e in q.checked_in if e.order.id == oid)
+    assert entry.order.checkin and entry.order.checkin.car_make == "Toyota" and entry.order.checkin.spot == "P5"
+    assert [e.type for e in queries.events(demo_db).events if e.order_id == oid].count("checked_in") == 1
+
+
+def test_bad_checkin_tokens_are_refused(demo_db: Database, people: dict[str, Actor]) -> None:
+    oid = _staged(demo_db, people)
+    token = _token(demo_db, oid)
+    other = _staged(demo_db, people)
+    for bad in ("", "nonsense", f"{oid}-" + "0" * 32, f"{other}-" + token.split("-")[1], str(oid)):
+        with pytest.raises(NotFound, match="not valid"):
+            handoff.customer_checkin(demo_db, bad, handoff.CheckInForm(), "test-secret")
+    with pytest.raises(NotFound):  # right order, wrong secret
+        handoff.customer_checkin(demo_db, token, handoff.CheckInForm(), "another-secret")
+
+
+def test_curbside_needs_a_spot_and_the_store_to_offer_it(demo_db: Database, people: dict[str, Actor]) -> None:
+    oid = _staged(demo_db, people)
+    with pytest.raises(InvalidInput, match="parking spot"):
+        handoff.associate_checkin(demo_db, people["hana"], oid, handoff.CheckInForm(location="curbside"), rid())
+    _set_store(demo_db, curbside_enabled=False)
+    with pytest.raises(InvalidInput, match="no curbside"):
+        handoff.associate_checkin(demo_db, people["hana"], oid, handoff.CheckInForm(location="curbside", spot="P1"),
+                                  rid())
+    view = handoff.associate_checkin(demo_db, people["hana"], oid, handoff.CheckInForm(), rid())
+    assert (view.location, view.by) == ("in_store", "associate")
+    with pytest.raises(Forbidden):
+        handoff.associate_checkin(demo_db, people["pat"], oid, handoff.CheckInForm(), rid())
+
+
+def test_dispense_all(demo_db: Database, people: dict[str, Actor]) -> None:
+    oid = _staged(demo_db, people)
+    hana = people["hana"]
+    with pytest.raises(InvalidInput, match="signature"):  # the demo store requires one
+        handoff.dispense(demo_db, hana, oid, handoff.DispenseForm(), rid())
+    done = handoff.dispense(demo_db, hana, oid, handoff.DispenseForm(signature="Ana Lee"), rid())
+    assert done.status == "dispensed"
+    assert all(ln.dispensed == ln.picked == ln.quantity and ln.rejected == 0 for ln in done.lines)
+    assert not done.refunds
+    ev = [e for e in queries.events(demo_db).events if e.order_id == oid][-1]
+    assert ev.type == "dispensed" and all(line["rejected"] == 0 for line in ev.payload["lines"])  # type: ignore[union-attr,index]
+    with pytest.raises(WrongState):
+        handoff.dispense(demo_db, hana, oid, handoff.DispenseForm(signature="x"), rid())
+
+
+def test_dispense_needs_permission(demo_db: Database, people: dict[str, Actor]) -> None:
+    oid = _staged(demo_db, people)
+    with pytest.raises(Forbidden, match="may not hand off"):
+        handoff.dispense(demo_db, people["pat"], oid, handoff.DispenseForm(signature="x"), rid())
+    assert queries.get_order(demo_db, people["pat"], oid).status == "staged"
+
+
+def test_reject_part_refunds_those_units(demo_db: Database, people: dict[str, Actor]) -> None:
+    oid = _staged(demo_db, people)
+    line = queries.get_order(demo_db, people["hana"], oid).lines[0]
+    with pytest.raises(InvalidInput, match="Reject 0 to"):
+        handoff.dispense(demo_db, people["hana"], oid,
+                         handoff.DispenseForm(rejected={line.id: line.picked + 1}, signature="x"), rid())
+    with pytest.raises(InvalidInput):
+        handoff.dispense(demo_db, people["hana"], oid, handoff.DispenseForm(rejected={line.id: -1}, signature="x"),
+                         rid())
+    done = handoff.dispense(demo_db, people["hana"], oid,
+                            handoff.DispenseForm(rejected={line.id: 1}, signature="Ana"), rid())
+    got = next(ln for ln in done.lines if ln.id == line.id)
+    assert (got.rejected, got.dispensed) == (1, line.picked - 1)
+    rejected = [r for r in done.refunds if r.reason == "rejected"]
+    assert len(rejected) == 1 and rejected[0].amount_cents == line.unit_price_cents and rejected[0].state == "issued"
+    assert done.status == ("dispensed" if sum(ln.picked for ln in done.lines) > 1 else "canceled")
+
+
+def test_reject_all_closes_and_refunds_in_full(demo_db: Database, people: dict[str, Actor]) -> None:
+    oid = _staged(demo_db, people)
+    lines = queries.get_order(demo_db, people["hana"], oid).lines
+    done = handoff.dispense(demo_db, people["hana"], oid,
+                            handoff.DispenseForm(rejected={ln.id: ln.picked for ln in lines}, signature="Ana"), rid())
+    assert done.status == "canceled" and done.close_reason == "all items rejected at pickup"
+    assert sum(r.amount_cents for r in done.refunds) == done.total_cents
+    assert all(r.state == "issued" for r in done.refunds)
+
+
+def test_rejection_and_id_check_follow_store_settings(demo_db: Database, people: dict[str, Actor]) -> None:
+    oid = _staged(demo_db, people)
+    line = queries.get_order(demo_db, people["hana"], oid).lines[0]
+    _set_store(demo_db, rejection_allowed=False, id_check_required=True, signature_required=False)
+    with pytest.raises(Forbidden, match="does not allow rejecting"):
+        handoff.dispense(demo_db, people["hana"], oid, handoff.DispenseForm(rejected={line.id: 1}, id_checked=True),
+                         rid())
+    with pytest.raises(InvalidInput, match="ID check"):
+        handoff.dispense(demo_db, people["hana"], oid, handoff.DispenseForm(), rid())
+    done = handoff.dispense(demo_db, people["hana"], oid, handoff.DispenseForm(id_checked=True), rid())
+    assert done.status == "dispensed"
+    assert queries.order_timeline(demo_db, people["lee"], oid)[-1].detail["id_checked"] is True
+
+
+def test_cancel_needs_permission_and_a_reason(demo_db: Database, people: dict[str, Actor]) -> None:
+    (oid,) = new_orders(demo_db, people["pat"])
+    for who in ("pat", "hana"):
+        with pytest.raises(Forbidden, match="may not cancel"):
+            closing.cancel(demo_db, people[who], oid, "customer asked", rid())
+    with pytest.raises(InvalidInput, match="reason"):
+        closing.cancel(demo_db, people["lee"], oid, "  \x1b ", rid())
+    done = closing.cancel(demo_db, people["lee"], oid, "customer asked", rid())
+    assert done.status == "canceled" and done.close_reason == "customer asked"
+    assert [(r.reason, r.amount_cents, r.state) for r in done.refunds] == [("canceled", done.total_cents, "issued")]
+    with pytest.raises(WrongState):
+        closing.cancel(demo_db, people["lee"], oid, "again", rid())
+    assert queries.order_timeline(demo_db, people["lee"], oid)[-1].who == "Lee Lead"
+
+
+def test_cancel_mid_pick_issues_pending_and_rest(demo_db: Database, people: dict[str, Actor]) -> None:
+    pat = people["pat"]
+    (oid,) = new_orders(demo_db, pat)
+    lines = picking.claim(demo_db, pat, [oid], rid()).orders[0].lines
+    picking.mark_not_found(demo_db, pat, oid, lines[0].id, 1, rid())
+    done = closing.cancel(demo_db, people["lee"], oid, "store closing", rid())
+    assert sum(r.amount_cents for r in done.refunds) == done.total_cents
+    assert {r.state for r in done.refunds} == {"issued"}
+
+
+def test_expire_after_the_cleanup_window(demo_db: Database, people: dict[str, Actor]) -> None:
+    oid = _staged(demo_db, people)
+    assert oid not in list(closing.expire_due(demo_db))
+    later = utcnow() + timedelta(days=7, minutes=1)
+    expired = closing.expire_due(demo_db, later)
+    detail = queries.get_order(demo_db, people["lee"], oid)
+    assert detail.number in expired and detail.status == "expired"
+    assert sum(r.amount_cents for r in detail.refunds) == detail.total_cents
+    assert any(e.type == "expired" and e.order_id == oid for e in queries.events(demo_db).events)
+    with pytest.raises(WrongState):
+        handoff.dispense(demo_db, people["hana"], oid, handoff.DispenseForm(signature="x"), rid())
+
+
+def test_event_feed_pages_by_cursor(demo_db: Database, people: dict[str, Actor]) -> None:
+    _staged(demo_db, people)
+    everything = queries.events(demo_db, 0, 1000).events
+    assert [e.cursor for e in everything] == sorted(e.cursor for e in everything)
+    first = queries.events(demo_db, 0, 2)
+    rest = queries.events(demo_db, first.next_cursor, 1000)
+    assert [e.event_id for e in first.events + rest.events] == [e.event_id for e in everything]
+    assert queries.events(demo_db, rest.next_cursor).events == []
+    assert {"pick_begun", "pick_complete", "staged"} <= {e.type for e in everything}
+
+
+def test_counts_follow_the_orders(demo_db: Database, people: dict[str, Actor]) -> None:
+    before = queries.counts(demo_db, people["pat"], STORE)
+    _staged(demo_db, people)
+    after = queries.counts(demo_db, people["pat"], STORE)
+    assert (after.to_pick, after.ready, after.to_stage) == (before.to_pick - 1, before.ready + 1, before.to_stage)
+    with demo_db.read() as s:
+        assert len(list(s.exec(select(Order).where(Order.store_id == STORE)))) == after.all_orders
