@@ -44,7 +44,7 @@ def _serve(db: Database) -> tuple[uvicorn.Server, threading.Thread, str]:
 
 def _pct(samples: list[float], p: float) -> float:
     ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def run(size: int, requests: int, tmp: Path) -> None:
@@ -66,7 +66,8 @@ def run(size: int, requests: int, tmp: Path) -> None:
                 "orders page 100 deep": (f"/api/v1/stores/{STORE}/orders", {"limit": 50, "offset": 5000 if size > 5000 else 0}),
                 "search number": (f"/api/v1/stores/{STORE}/orders", {"q": sample["number"]}),
                 "search name": (f"/api/v1/stores/{STORE}/orders", {"q": sample["customer_name"].split()[1].lower()}),
-                "search phone": (f"/api/v1/stores/{STORE}/orders", {"q": sample["customer_phone"][-7:]}),
+                "search phone (full)": (f"/api/v1/stores/{STORE}/orders", {"q": sample["customer_phone"]}),
+                "search phone (part)": (f"/api/v1/stores/{STORE}/orders", {"q": sample["customer_phone"][-7:]}),
                 "search e-mail": (f"/api/v1/stores/{STORE}/orders", {"q": sample["customer_email"]}),
             }
             print(f"\n{size:>7} orders (seeded in {seeded:.1f} s)")

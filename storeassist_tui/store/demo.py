@@ -18,7 +18,7 @@ from sqlmodel import select
 from storeassist_tui import barcodes
 from storeassist_tui.store import admin
 from storeassist_tui.store.db import Database, utcnow
-from storeassist_tui.store.intake import insert_catalog, search_text
+from storeassist_tui.store.intake import insert_catalog, search_keys
 from storeassist_tui.store.models import Associate, CheckIn, Order, OrderLine, Refund, Store
 
 
@@ -243,7 +243,7 @@ def seed_orders(db: Database, store_ids: list[str], orders: int, now: datetime |
             order_rows.append(dict(
                 id=oid, number=f"W{oid:08d}", store_id=store_id, source="web", customer_id=str(1000 + oid % 5000),
                 customer_name=name, customer_phone=phone, customer_email=email,
-                search_text=search_text(name, email, phone), dispatch="curbside" if curbside else "in_store",
+                **search_keys(name, email, phone), dispatch="curbside" if curbside else "in_store",
                 alt_name=f"{rng.choice(_FIRST)} {last}" if alt else "", alt_phone="5125550199" if alt else "",
                 alt_email="alt@example.com" if alt else "", placed_at=placed, due_at=due, status=status,
                 total_cents=total, units=sum(qtys), line_count=len(chosen), claimed_by=None, claimed_at=None,

@@ -160,8 +160,13 @@ def _digits(phone: str) -> str:
     return re.sub(r"\D", "", phone)
 
 
-def search_text(name: str, email: str, phone: str) -> str:
-    return " ".join(p for p in (name.lower(), email.lower(), _digits(phone)) if p)[:500]
+def search_keys(name: str, email: str, phone: str) -> dict[str, str]:
+    """The columns order search looks in: a text for partial matches, and two indexed keys."""
+    return {
+        "search_text": " ".join(p for p in (name.lower(), email.lower(), _digits(phone)) if p)[:500],
+        "email_key": email.strip().lower()[:200],
+        "phone_key": _digits(phone)[-10:],
+    }
 
 
 def _attr(attrs: dict[str, str], *names: str) -> str:
@@ -219,7 +224,7 @@ def build_rows(
         id=order_id, number=o.orderId, store_id=store.id, source=o.orderSource,
         customer_id="" if o.customer.id is None else str(o.customer.id)[:64],
         customer_name=name[:200], customer_phone=contact.phone, customer_email=contact.email,
-        search_text=search_text(name, contact.email, contact.phone),
+        **search_keys(name, contact.email, contact.phone),
         dispatch=DISPATCH_CODES[o.dispatchMethodCode],
         alt_name=alt.name.full()[:200] if alt else "", alt_phone=alt.phone if alt else "",
         alt_email=alt.email if alt else "", placed_at=placed, due_at=due, status="new",

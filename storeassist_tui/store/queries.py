@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
@@ -152,11 +153,7 @@ def search_orders(
             ).first()
             if exact is not None:
                 return OrderPage(store_id=store_id, total=1, offset=0, orders=summaries(session, [exact]))
-            digits = re.sub(r"\D", "", q)
-            terms = [col(Order.search_text).contains(q)]
-            if len(digits) >= 4 and digits != q:
-                terms.append(col(Order.search_text).contains(digits))
-            where.append(or_(*terms))
+            where.append(_match(session, where, q))
         orders = list(
             session.exec(
                 select(Order).where(*where).order_by(col(Order.placed_at).desc(), col(Order.id).desc())
@@ -168,6 +165,24 @@ def search_orders(
         else:
             total = session.exec(select(func.count()).select_from(Order).where(*where)).one()
         return OrderPage(store_id=store_id, total=total, offset=offset, orders=summaries(session, orders))
+
+
+def _match(session: Session, where: list[Any], q: str) -> Any:
+    """The search condition: an indexed exact e-mail or full phone number when the query is one
+    and matches, else any part of the name, e-mail or phone digits."""
+    digits = re.sub(r"\D", "", q)
+    if "@" in q:
+        exact = col(Order.email_key) == q
+        if session.exec(select(Order.id).where(*where, exact).limit(1)).first() is not None:
+            return exact
+    elif len(digits) >= 10 and not re.sub(r"[\d\s()+.-]", "", q):
+        exact = col(Order.phone_key) == digits[-10:]
+        if session.exec(select(Order.id).where(*where, exact).limit(1)).first() is not None:
+            return exact
+    terms = [col(Order.search_text).contains(q)]
+    if len(digits) >= 4 and digits != q:
+        terms.append(col(Order.search_text).contains(digits))
+    return or_(*terms)
 
 
 def get_order(db: Database, actor: Actor, order_id: int) -> OrderDetail:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 04:37:13.155702
+Create Date: 2026-11-26
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
-
 
 import storeassist_tui.store.db
 
@@ -113,6 +112,8 @@ def upgrade() -> None:
     sa.Column('customer_phone', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('customer_email', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('search_text', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+    sa.Column('email_key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('phone_key', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
     sa.Column('dispatch', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('alt_name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('alt_phone', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
@@ -142,6 +143,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.create_index('ix_orders_queue', ['store_id', 'status', 'due_at'], unique=False)
+        batch_op.create_index('ix_orders_store_email', ['store_id', 'email_key', 'placed_at'], unique=False)
+        batch_op.create_index('ix_orders_store_phone', ['store_id', 'phone_key', 'placed_at'], unique=False)
         batch_op.create_index('ix_orders_store_placed', ['store_id', 'placed_at'], unique=False)
 
     op.create_table('auditevent',
@@ -260,6 +263,8 @@ def downgrade() -> None:
     op.drop_table('auditevent')
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.drop_index('ix_orders_store_placed')
+        batch_op.drop_index('ix_orders_store_phone')
+        batch_op.drop_index('ix_orders_store_email')
         batch_op.drop_index('ix_orders_queue')
 
     op.drop_table('orders')
