@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from storeassist_tui.store import picking, queries
 from storeassist_tui.store.db import Database
@@ -10,6 +11,26 @@ from storeassist_tui.store.roles import Actor
 from storeassist_tui.store.views import LineView, OrderDetail
 
 STORE = "demo-001"
+
+# An order as the commerce platform sends it (its order-create shape).
+INTAKE: dict[str, Any] = {"order": {
+    "orderId": "000000123", "customerOrderId": "000000123", "orderSource": "adobe",
+    "customer": {"id": "42", "contact": {"name": {"firstName": "Ana", "lastName": "Lee"},
+                                         "phone": "5125550100", "email": "ana@example.com"}},
+    "orderDueDate": "2030-05-01T15:30:00Z", "dispatchMethodCode": 8, "orderTotal": "53.0000",
+    "pickupDetails": {"pickupPersonDetails": [{"contact": {"name": {"firstName": "Bo", "lastName": "Lee"},
+                                                           "phone": "512-555-0199", "email": "bo@example.com"},
+                                               "isPrimary": True}]},
+    "orderLines": [
+        {"lineNbr": 1, "quantity": {"value": 2, "uom": "EACH"}, "storeUnitPrice": "25.0000",
+         "webUnitPrice": "25.0000", "itemDesc": "Blue T-Shirt",
+         "department": {"deptNbr": 1, "deptName": "Apparel", "deptSequence": 3},
+         "locations": [{"zoneName": "A", "aisleName": "07", "sectionName": "2", "type": "primary"}],
+         "products": [{"barcode": "012345678905", "barcodeType": "UPC"}],
+         "lineDisplayAttributes": {"color": "Blue", "size": "M"}},
+        {"lineNbr": 2, "quantity": {"value": 1}, "storeUnitPrice": "3", "itemDesc": "Gum",
+         "products": [{"barcode": "04252614", "barcodeType": "UPCE0"}]},
+    ]}}
 
 
 def rid() -> str:

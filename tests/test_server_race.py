@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 import uvicorn
-from helpers import STORE, rid
+from helpers import INTAKE, STORE, rid
 
 from storeassist_tui.config import Settings
 from storeassist_tui.server import create_app
@@ -87,3 +87,33 @@ def test_concurrent_scans_never_over_pick(server: str) -> None:
     picked = next(ln for ln in detail["lines"] if ln["id"] == line["id"])["picked"]
     assert picked == line["quantity"] == statuses.count(200)
     assert all(s in (200, 409, 422) for s in statuses)
+
+
+def test_same_order_sent_twice_at_once_is_created_once(server: str, integration_key: str) -> None:
+    headers = {"Authorization": f"Bearer {integration_key}", "X-storeId": STORE}
+    barrier = threading.Barrier(6)
+
+    def send(_: int) -> tuple[int, int]:
+        barrier.wait()
+        r = httpx.post(f"{server}/api/v1/orders", json=INTAKE, headers=headers, timeout=30)
+        return r.status_code, r.json()["id"]
+
+    with ThreadPoolExecutor(6) as pool:
+        results = list(pool.map(send, range(6)))
+    assert sorted(s for s, _ in results) == [200] * 5 + [201]
+    assert len({i for _, i in results}) == 1
+
+
+def test_concurrent_wrong_pins_all_count(server: str) -> None:
+    barrier = threading.Barrier(6)
+
+    def wrong(_: int) -> str:
+        barrier.wait()
+        r = httpx.post(f"{server}/api/v1/auth/login", json={"username": "hana", "secret": "0000"}, timeout=30)
+        return str(r.json()["code"])
+
+    with ThreadPoolExecutor(6) as pool:
+        codes = list(pool.map(wrong, range(6)))
+    assert codes.count("locked") == 1, codes
+    r = httpx.post(f"{server}/api/v1/auth/login", json={"username": "hana", "secret": "2222"})
+    assert r.json()["code"] == "locked"

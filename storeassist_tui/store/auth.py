@@ -106,12 +106,14 @@ def login(
     failure: AuthFailed | None = None
     with db.write() as session:
         if badge:
-            a = session.exec(select(Associate).where(Associate.badge_code == badge.strip())).first()
+            a = session.exec(select(Associate).where(Associate.badge_code == badge.strip()).with_for_update()).first()
             if a is None:
                 raise AuthFailed("Unknown badge; scan again or log in with your user name")
             _check_usable(a, now)
         else:
-            a = session.exec(select(Associate).where(Associate.username == username.strip().lower())).first()
+            # FOR UPDATE: concurrent wrong PINs each count (PostgreSQL; SQLite writers queue anyway)
+            query = select(Associate).where(Associate.username == username.strip().lower()).with_for_update()
+            a = session.exec(query).first()
             if a is None:
                 _verify(_DUMMY_HASH, secret)  # same time as a real check: no probing for names
                 raise AuthFailed("Wrong user name or PIN")

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from sqlalchemy import insert, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from storeassist_tui.barcodes import match_keys
@@ -246,6 +247,13 @@ def intake_order(db: Database, o: IntakeOrder, store_id: str | None = None) -> t
     store_id = store_id or o.storeId
     if not store_id:
         raise InvalidInput("The pickup store is missing (X-storeId header or storeId)")
+    try:
+        return _intake(db, o, store_id)
+    except IntegrityError:  # the same order sent twice at once: the other request created it
+        return _intake(db, o, store_id)
+
+
+def _intake(db: Database, o: IntakeOrder, store_id: str) -> tuple[OrderDetail, bool]:
     now = utcnow()
     with db.write() as session:
         store = session.get(Store, store_id)

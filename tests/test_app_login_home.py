@@ -1,0 +1,396 @@
+"""The app shell driven like an associate would: keys through the Pilot, a real backend in-process
+(the `backend` fixture: real FastAPI app, fresh demo database), assertions on what the screen shows.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable
+
+import httpx
+import pytest
+from rich.console import Console
+from rich.segment import Segment
+from textual import events
+from textual.pilot import Pilot
+
+from storeassist_tui.app import StoreAssistApp
+from storeassist_tui.client import BackendClient, BackendError, Counts
+from storeassist_tui.config import Settings
+from storeassist_tui.screens.home import HomeScreen
+from storeassist_tui.screens.login import LoginScreen
+from storeassist_tui.server import create_app
+from storeassist_tui.store.db import Database
+
+STORE = "demo-001"
+
+
+# What the user sees -----------------------------------------------------------------------------
+
+def _render(app: StoreAssistApp) -> list[Segment]:
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True,
+                      color_system="standard", legacy_windows=False)
+    update = app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
+    return list(console.render(update))
+
+
+def screen_text(app: StoreAssistApp) -> str:
+    """The whole screen as plain text, one line per terminal row."""
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True, record=True,
+                      color_system=None, legacy_windows=False)
+    console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
+    return console.export_text()
+
+
+def screen_lines(app: StoreAssistApp) -> list[str]:
+    return [line.rstrip() for line in screen_text(app).splitlines()]
+
+
+def styled(app: StoreAssistApp, needle: str) -> list[Segment]:
+    """The drawn segments whose text contains `needle`."""
+    return [s for s in _render(app) if not s.control and needle in s.text]
+
+
+async def wait_for(pilot: Pilot[None], what: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not what():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out; screen:\n{screen_text(pilot.app)}")  # type: ignore[arg-type]
+        await pilot.pause(0.02)
+
+
+async def type_text(pilot: Pilot[None], text: str) -> None:
+    await pilot.press(*text)
+
+
+async def log_in(pilot: Pilot[None], user: str, pin: str) -> None:
+    await type_text(pilot, user)
+    await pilot.press("enter")
+    await type_text(pilot, pin)
+    await pilot.press("enter")
+
+
+def pick_long(c: Counts) -> str:
+    return f"1 Pick: {c.to_pick} to pick, {c.overdue} overdue"
+
+
+async def expected_counts(backend: BackendClient) -> Counts:
+    """The counts as the backend has them, read before the app starts (as the lead)."""
+    await backend.login("lee", "3333")
+    return await backend.counts(STORE)
+
+
+async def on_home(pilot: Pilot[None], needle: str) -> None:
+    app = pilot.app
+    await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen) and needle in screen_text(app))  # type: ignore[arg-type]
+
+
+class SwitchableTransport(httpx.AsyncBaseTransport):
+    """A real transport to the backend that can be cut: while `down`, every request fails with
+    httpx.ConnectError, as when the store Wi-Fi or the server goes away."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, down: bool = False) -> None:
+        self.inner, self.down, self.calls = inner, down, 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.calls += 1
+        if self.down:
+            raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+        return await self.inner.handle_async_request(request)
+
+
+@pytest.fixture
+async def switchable(demo_db: Database, settings: Settings):  # type: ignore[no-untyped-def]
+    transport = SwitchableTransport(httpx.ASGITransport(app=create_app(demo_db, settings)))
+    client = BackendClient("http://embedded", transport=transport)
+    yield client, transport
+    await client.aclose()
+
+
+# Login ------------------------------------------------------------------------------------------
+
+async def test_pin_login_lands_on_home_with_the_backends_counts(backend: BackendClient) -> None:
+    c = await expected_counts(backend)
+    app = StoreAssistApp(backend, poll_interval_s=0.1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert isinstance(app.screen, LoginScreen)
+        await log_in(pilot, "pat", "1111")
+        await on_home(pilot, pick_long(c))
+        text = screen_text(app)
+        assert "Demo Store - Main St" in text and "Pat Picker" in text
+        assert f"2 Stage: {c.to_stage} to stage" in text
+        assert f"3 Hand-off: {c.waiting} waiting ({c.ready} ready)" in text
+        assert f"4 Orders: {c.open_orders} open / {c.all_orders} all" in text
+        assert app.session is not None and app.session.user.username == "pat"
+        assert app.store_id == STORE
+
+
+async def test_wrong_pin_says_tries_left_on_one_line_and_stays_on_login(backend: BackendClient) -> None:
+    app = StoreAssistApp(backend)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await type_text(pilot, "pat")
+        await pilot.press("enter")
+        await type_text(pilot, "9999")
+        text = screen_text(app)
+        assert "****" in text and "9999" not in text  # the PIN is masked, in ASCII
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "tries left" in screen_text(app))
+        lines = [ln for ln in screen_text(app).splitlines() if "tries left" in ln]
+        assert len(lines) == 1 and "Wrong user name or PIN (5 tries left)" in lines[0]
+        assert isinstance(app.screen, LoginScreen)
+        assert app.session is None and backend.token == ""
+        # The message is in reverse video: seen without colour.
+        assert all(s.style and s.style.reverse for s in styled(app, "tries left"))
+        # The user name stays, the PIN is cleared for the next try.
+        screen = app.screen
+        assert screen.user_field.value == "pat" and screen.pin_field.value == ""
+        assert app.focused is screen.pin_field
+
+
+async def test_six_wrong_pins_lock_the_account(backend: BackendClient) -> None:
+    app = StoreAssistApp(backend)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await type_text(pilot, "pat")
+        await pilot.press("enter")
+        for left in range(5, 0, -1):
+            await type_text(pilot, "0000")
+            await pilot.press("enter")
+            await wait_for(pilot, lambda n=left: f"({n} tries left)" in screen_text(app))
+        await type_text(pilot, "0000")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "locked" in screen_text(app).lower())
+        # Even the right PIN is refused now, with the backend's lock-out line.
+        await type_text(pilot, "1111")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "try again in" in screen_text(app))
+        assert isinstance(app.screen, LoginScreen) and app.session is None
+
+
+async def test_badge_scan_logs_in(backend: BackendClient) -> None:
+    app = StoreAssistApp(backend, poll_interval_s=0.1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await type_text(pilot, "B-1002")
+        await pilot.press("enter")
+        await on_home(pilot, "Hana Handoff")
+        assert app.session is not None and app.session.user.username == "hana"
+
+
+async def test_badge_as_a_pasted_scan_and_an_unknown_badge(backend: BackendClient) -> None:
+    app = StoreAssistApp(backend, poll_interval_s=0.1)
+    async with app.run_test(size=(40, 16)) as pilot:
+        await type_text(pilot, "B-4242")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "Unknown badge" in screen_text(app))
+        assert isinstance(app.screen, LoginScreen)
+        assert app.screen.user_field.value == ""  # the scan was taken whole: the next one starts clean
+        # Some terminal clients inject a scan as a bracketed paste ending in CR LF.
+        app.screen.user_field.post_message(events.Paste("B-1003\r\n"))
+        await on_home(pilot, "Lee Lead")
+
+
+def send_burst(app: StoreAssistApp, text: str) -> None:
+    """Keys as a scanner or an SSH burst delivers them: all queued at once, no waiting for idle
+    in between (Pilot.press waits after every key, so it cannot show burst bugs)."""
+    for ch in text:
+        key = {"\r": "enter", "\n": "ctrl+j"}.get(ch, ch)
+        app.post_message(events.Key(key, ch if ch.isprintable() else None))
+
+
+async def test_login_typed_in_one_burst(backend: BackendClient) -> None:
+    app = StoreAssistApp(backend, poll_interval_s=0.1)
+    async with app.run_test(size=(40, 16)) as pilot:
+        await pilot.pause(0.1)
+        send_burst(app, "pat\r1111\r")
+        await on_home(pilot, "Pat Picker")
+        await pilot.press("f10")
+        await wait_for(pilot, lambda: "User" in screen_text(app))
+        send_burst(app, "B-1002\r\n")  # a badge scan with a CR LF suffix: one entry, not two
+        await on_home(pilot, "Hana Handoff")
+
+
+async def test_backend_unreachable_at_login(switchable: tuple[BackendClient, SwitchableTransport]) -> None:
+    client, transport = switchable
+    transport.down = True
+    app = StoreAssistApp(client, demo=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: "offline since" in screen_text(app))  # the demo list could not load
+        await log_in(pilot, "pat", "1111")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, LoginScreen)
+        line = next(ln for ln in screen_text(app).splitlines() if "offline since" in ln)
+        assert line.startswith("Backend unreachable - offline since ")
+        assert "Traceback" not in screen_text(app)
+        transport.down = False
+        await log_in(pilot, "pat", "1111")
+        await on_home(pilot, "Pat Picker")
+
+
+# Demo credentials -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("size", "line"), [
+    ((80, 24), "pat / 1111 (picker)  badge B-1001"),
+    ((20, 16), "pat/1111 B-1001"),
+])
+async def test_demo_credentials_in_demo_mode(backend: BackendClient, size: tuple[int, int], line: str) -> None:
+    app = StoreAssistApp(backend, demo=True)
+    async with app.run_test(size=size) as pilot:
+        await wait_for(pilot, lambda: line in screen_text(app))
+        text = screen_text(app)
+        assert "hana" in text and "lee" in text and "B-1003" in text
+
+
+async def test_no_demo_credentials_without_demo_mode(backend: BackendClient) -> None:
+    # The backend itself is in demo mode here: only the app's flag keeps them off the screen.
+    app = StoreAssistApp(backend, demo=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.3)
+        text = screen_text(app)
+        assert "User or badge" in text
+        assert "1111" not in text and "B-1001" not in text and "demo" not in text.lower()
+
+
+# Home -------------------------------------------------------------------------------------------
+
+async def test_counts_update_live(backend: BackendClient) -> None:
+    c = await expected_counts(backend)
+    app = StoreAssistApp(backend, poll_interval_s=0.1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_in(pilot, "pat", "1111")
+        await on_home(pilot, f"2 Stage: {c.to_stage} to stage")
+        queue = await backend.stage_queue(STORE)  # the app's own client, logged in as pat
+        assert queue.orders, "the demo has picked orders waiting to be staged"
+        await backend.stage(queue.orders[0].id, "B3")
+        await on_home(pilot, f"2 Stage: {c.to_stage - 1} to stage")
+        assert f"({c.ready + 1} ready)" in screen_text(app)
+
+
+async def test_offline_poll_shows_offline_backs_off_and_recovers(
+    switchable: tuple[BackendClient, SwitchableTransport],
+) -> None:
+    client, transport = switchable
+    app = StoreAssistApp(client, poll_interval_s=0.1)
+    async with app.run_test(size=(40, 16)) as pilot:
+        await log_in(pilot, "pat", "1111")
+        await on_home(pilot, "1 Pick")
+        before = screen_text(app)
+        transport.down = True
+        await wait_for(pilot, lambda: "offline since" in screen_text(app))
+        calls = transport.calls
+        await pilot.pause(1.2)
+        # 0.1 s polls would make ~12 calls; doubling (0.2, 0.4, 0.8 ...) makes a few.
+        assert transport.calls - calls <= 5
+        assert app.is_running and isinstance(app.screen, HomeScreen)
+        text = screen_text(app)
+        assert "Backend offline since" in text  # the short form: it fits 40 columns on one line
+        assert before.splitlines()[2] in text  # the last known counts stay on screen
+        assert all(s.style and s.style.reverse for s in styled(app, "offline since"))
+        transport.down = False
+        await wait_for(pilot, lambda: "offline" not in screen_text(app), timeout=3)
+        assert app.offline_since is None
+
+
+async def test_module_keys_say_coming_later_and_esc_does_nothing(backend: BackendClient) -> None:
+    app = StoreAssistApp(backend, poll_interval_s=0.1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_in(pilot, "pat", "1111")
+        await on_home(pilot, "1 Pick:")
+        for key, name in [("1", "Pick"), ("f2", "Stage"), ("3", "Hand-off"), ("f4", "Orders"), ("f1", "Pick")]:
+            await pilot.press(key)
+            await wait_for(pilot, lambda n=name: f"{n}: coming in a later release" in screen_lines(app))
+        await pilot.press("escape")  # nothing to go back to: nothing happens
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, HomeScreen) and app.is_running and app.session is not None
+        assert "Pick: coming in a later release" in screen_lines(app)
+
+
+async def test_logout_keys_return_to_login(backend: BackendClient) -> None:
+    app = StoreAssistApp(backend, poll_interval_s=0.1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for key in ("f10", "0"):
+            await log_in(pilot, "pat", "1111")
+            await on_home(pilot, "1 Pick:")
+            token = backend.token
+            await pilot.press(key)
+            await wait_for(pilot, lambda: isinstance(app.screen, LoginScreen) and "User" in screen_text(app))
+            assert app.session is None and backend.token == ""
+            assert "1 Pick" not in screen_text(app)
+            # The session is ended on the server too, not just forgotten here.
+            backend.token = token
+            with pytest.raises(BackendError, match="log in"):
+                await backend.counts(STORE)
+            backend.token = ""
+        await pilot.pause(0.3)  # no poll of the old home screen is left running to bring it back
+        assert isinstance(app.screen, LoginScreen) and app.is_running
+
+
+async def test_inactivity_logs_out(backend: BackendClient) -> None:
+    app = StoreAssistApp(backend, poll_interval_s=0.1, inactivity_logout_s=0.6)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_in(pilot, "pat", "1111")
+        await on_home(pilot, "1 Pick:")
+        for _ in range(6):  # keys keep the session alive past the limit
+            await pilot.press("x")
+            await pilot.pause(0.2)
+        assert isinstance(app.screen, HomeScreen)
+        await wait_for(pilot, lambda: "Logged out after 0.6 s without activity" in screen_text(app), timeout=3)
+        assert isinstance(app.screen, LoginScreen)
+        assert app.session is None and backend.token == ""
+
+
+# Sizes, ASCII, monochrome -----------------------------------------------------------------------
+
+@pytest.mark.parametrize(("size", "rows", "keys"), [
+    ((80, 24), ["1 Pick: {p} to pick, {o} overdue", "2 Stage: {s} to stage", "3 Hand-off: {w} waiting ({r} ready)",
+                "4 Orders: {n} open / {a} all"], ["F1/1", "F4/4", "F10/0 Logout"]),
+    ((40, 16), ["1 Pick: {p} to pick, {o} overdue", "2 Stage: {s} to stage", "3 Hand-off: {w} waiting ({r} ready)",
+                "4 Orders: {n} open / {a} all"], ["F1/1 Pick", "F10/0 Logout"]),
+    ((40, 8), ["1 Pick: {p} to pick, {o} overdue", "2 Stage: {s} to stage", "3 Hand-off: {w} waiting ({r} ready)",
+               "4 Orders: {n} open / {a} all"], ["1 Pick", "0 Out"]),
+    ((20, 16), ["1 Pick {p} ({o} late)", "2 Stage: {s} to stage", "3 Hand-off {w} ({r} rdy)", "4 Orders {n}/{a}"],
+     ["1 Pick", "0 Logout"]),
+])
+async def test_layout_reads_at_every_size(
+    backend: BackendClient, size: tuple[int, int], rows: list[str], keys: list[str],
+) -> None:
+    c = await expected_counts(backend)
+    app = StoreAssistApp(backend, demo=True, poll_interval_s=0.1)
+    async with app.run_test(size=size) as pilot:
+        await wait_for(pilot, lambda: "B-1001" in screen_text(app))
+        login = screen_text(app)
+        assert "User" in login and "PIN" in login and "Enter" in login
+        assert login.isascii()
+        await log_in(pilot, "pat", "1111")
+        values = dict(p=c.to_pick, o=c.overdue, s=c.to_stage, w=c.waiting, r=c.ready, n=c.open_orders,
+                      a=c.all_orders)
+        await on_home(pilot, rows[0].format(**values))
+        text = screen_text(app)
+        assert text.isascii()
+        for row in rows:
+            assert row.format(**values) in text
+        for hint in keys:
+            assert hint in text
+        # Module messages are shortened, not cut, on narrow screens.
+        await pilot.press("3")
+        forms = ("Hand-off: coming in a later release", "Hand-off: coming later", "Hand-off: not yet")
+        await wait_for(pilot, lambda: any(f in screen_lines(app) for f in forms))
+
+
+async def test_no_color_status_by_reverse_video(backend: BackendClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    c = await expected_counts(backend)
+    assert c.overdue > 0 and c.waiting > 0, "the demo has overdue orders and waiting customers"
+    app = StoreAssistApp(backend, poll_interval_s=0.1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_in(pilot, "pat", "1111")
+        await on_home(pilot, pick_long(c))
+        segments = [s for s in _render(app) if not s.control and s.text.strip()]
+        assert all(s.style is None or s.style.color is None or s.style.color.is_default for s in segments)
+        assert all(s.style is None or s.style.bgcolor is None or s.style.bgcolor.is_default for s in segments)
+        for urgent in (f"{c.overdue} overdue", f"{c.waiting} waiting"):
+            assert styled(app, urgent) and all(s.style and s.style.reverse for s in styled(app, urgent))
+        assert not any(s.style and s.style.reverse for s in styled(app, f"{c.to_pick} to pick"))
+        title = styled(app, "Demo Store - Main St")
+        assert title and all(s.style and s.style.reverse and s.style.bold for s in title)
