@@ -238,11 +238,10 @@ class BackendClient:
                 body = resp.json()
                 code, message = str(body["code"]), str(body["message"])
             except (ValueError, KeyError, TypeError):
+                # Not our server's answer (a proxy, a restart in progress): treat as an outage.
                 if resp.status_code >= 500:
                     raise BackendUnavailable(f"Backend error {resp.status_code}; will retry") from None
                 code, message = "http_error", f"Backend refused the request (HTTP {resp.status_code})"
-            if resp.status_code >= 500:
-                raise BackendUnavailable(message)
             raise BackendError(resp.status_code, code, message)
         return resp
 

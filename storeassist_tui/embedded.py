@@ -28,5 +28,5 @@ def open_database(settings: Settings, *, seed_if_empty: bool = False) -> Databas
 
 def embedded_client(db: Database, settings: Settings) -> BackendClient:
     app = create_app(db, settings)
-    return BackendClient("http://embedded", transport=httpx.ASGITransport(app=app),
+    return BackendClient("http://embedded", transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
                          timeout=settings.request_timeout_s)

@@ -74,7 +74,7 @@ def settings() -> Settings:
 @pytest.fixture
 async def api(demo_db: Database, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(demo_db, settings)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://test") as client:
         yield client
 
 
@@ -86,7 +86,7 @@ def integration_key(demo_db: Database) -> str:
 @pytest.fixture
 async def backend(demo_db: Database, settings: Settings) -> AsyncIterator[BackendClient]:
     """The client the screens use, over the embedded backend (in-process ASGI, real SQLite/PG)."""
-    client = BackendClient("http://embedded", transport=httpx.ASGITransport(app=create_app(demo_db, settings)))
+    client = BackendClient("http://embedded", transport=httpx.ASGITransport(app=create_app(demo_db, settings), raise_app_exceptions=False))
     yield client
     await client.aclose()
 

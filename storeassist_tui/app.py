@@ -1,0 +1,191 @@
+"""StoreAssistApp: the Textual shell - login, home, and the place module screens plug into.
+
+Made for rugged scanner terminals (VT100/VT220, 20x16 to 80x24) and SSH: keyboard only, ANSI
+theme, ASCII only, no borders, no scrollbars, no blinking caret, no animations. The cli runs it
+with `app.run(mouse=False)`.
+"""
+
+from __future__ import annotations
+
+import os
+
+# The terminal recipe (reference/terminal-recipe.md): set before Textual is first imported.
+os.environ.setdefault("TEXTUAL_DISABLE_KITTY_KEY", "1")  # also fixes VT220 F13-F20
+os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+os.environ.setdefault("ESCDELAY", "400")  # an F-key split by network jitter must not become Esc
+
+import asyncio
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import ClassVar
+
+from textual import events
+from textual.app import App
+from textual.screen import Screen
+from textual.timer import Timer
+
+from storeassist_tui.client import (
+    BackendClient,
+    BackendError,
+    BackendUnavailable,
+    DemoCredential,
+    Session,
+)
+from storeassist_tui.screens.home import HomeScreen
+from storeassist_tui.screens.login import LoginScreen
+
+ModuleFactory = Callable[[], Screen[object]]
+
+
+class StoreAssistApp(App[None]):
+    """The terminal app. `client` is the only way to the backend; screens call `app.client`."""
+
+    TITLE = "Store Assist"
+    ENABLE_COMMAND_PALETTE = False
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (40, "-medium"), (80, "-wide")]
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (12, "-tall")]
+
+    CSS = """
+    * { scrollbar-size: 0 0; }
+    Screen { overflow: hidden; background: ansi_default; color: ansi_default; }
+    """
+
+    def __init__(
+        self, client: BackendClient, *, store_id: str = "", demo: bool = False, poll_interval_s: float = 2.0,
+        inactivity_logout_s: float = 600,
+    ) -> None:
+        super().__init__(ansi_color=True)
+        self.theme = "ansi-dark"
+        self.client = client
+        self.configured_store_id = store_id
+        self.store_id = store_id
+        self.demo = demo
+        self.poll_interval_s = poll_interval_s
+        self.inactivity_logout_s = inactivity_logout_s
+        self.session: Session | None = None
+        self.offline_since: datetime | None = None
+        self.modules: dict[str, ModuleFactory] = {}
+        self._demo_credentials: list[DemoCredential] | None = None
+        self._last_activity = time.monotonic()
+        self._inactivity_timer: Timer | None = None
+
+    # Start-up
+    def on_mount(self) -> None:
+        self.push_screen(LoginScreen())
+
+    # Every key (and paste) counts as activity, whichever widget ends up handling it.
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.Paste)):
+            self._last_activity = time.monotonic()
+        await super().on_event(event)
+
+    # Errors: one line, never a traceback
+    def describe_error(self, error: BaseException) -> str:
+        """The one line an associate sees for an error (its longest form)."""
+        return self.error_forms(error)[0]
+
+    def error_forms(self, error: BaseException) -> list[str]:
+        """The error as one line, longest form first (the message bar shows the first that fits)."""
+        if isinstance(error, BackendUnavailable):
+            since = f"{self.note_offline():%H:%M}"
+            return [f"Backend unreachable - offline since {since}", f"Backend offline since {since}",
+                    f"Offline since {since}", f"Offline {since}"]
+        if isinstance(error, BackendError):
+            return [error.message]
+        self.log.error(f"unexpected {type(error).__name__}: {error}")
+        return [f"Something went wrong ({type(error).__name__}); please try again",
+                "Something went wrong; try again", "Error; try again"]
+
+    def note_offline(self) -> datetime:
+        if self.offline_since is None:
+            self.offline_since = datetime.now()
+        return self.offline_since
+
+    def note_online(self) -> None:
+        self.offline_since = None
+
+    async def action_quit(self) -> None:
+        """ctrl+q: end the associate's session on the backend too (a shared terminal), then exit."""
+        if self.session is not None:
+            self.session = None
+            try:
+                await asyncio.wait_for(self.client.logout(), timeout=2.0)
+            except Exception as exc:  # noqa: BLE001 - quitting must never fail
+                self.log.warning(f"logout on quit: {exc!r}")
+        self.exit()
+
+    def action_help_quit(self) -> None:
+        """ctrl+c: no toast (it would draw Unicode borders); nothing to copy either."""
+
+    # Demo mode
+    async def demo_credentials(self) -> list[DemoCredential]:
+        """The demo associates (empty unless both the app and the backend are in demo mode)."""
+        if not self.demo:
+            return []
+        if self._demo_credentials is None:
+            info = await self.client.demo_info()
+            self._demo_credentials = list(info.credentials) if info.demo else []
+        return self._demo_credentials
+
+    # Session
+    def start_session(self, session: Session) -> None:
+        """Called by the login screen once the backend accepted the associate."""
+        self.session = session
+        stores = session.user.stores
+        self.store_id = self.configured_store_id or (stores[0].id if stores else "")
+        self._last_activity = time.monotonic()
+        self._arm_inactivity(self.inactivity_logout_s)
+        self.switch_screen(HomeScreen())
+
+    def request_logout(self, message: str = "", *, error: bool = False) -> None:
+        """Log out (server and client), drop every screen above home, show the login screen."""
+        if self.session is None:
+            return
+        self.session = None  # from now on, a second request (key, poll, timer) does nothing
+        self.run_worker(self._logout(message, error), group="logout", exclusive=True, exit_on_error=False)
+
+    async def _logout(self, message: str, error: bool) -> None:
+        self._stop_inactivity()
+        try:
+            await self.client.logout()  # clears the client's token even when the backend is away
+        except Exception as exc:  # noqa: BLE001 - logging out offline still logs out this terminal
+            self.log.warning(f"logout: {exc!r}")
+        self.store_id = self.configured_store_id
+        while len(self.screen_stack) > 2:
+            await self.pop_screen()
+        await self.switch_screen(LoginScreen(message, error=error))
+
+    # Inactivity: one one-shot timer, re-armed for the time left since the last key.
+    def _arm_inactivity(self, delay: float) -> None:
+        self._stop_inactivity()
+        if self.inactivity_logout_s > 0:
+            self._inactivity_timer = self.set_timer(max(delay, 0.01), self._check_inactivity, name="inactivity")
+
+    def _stop_inactivity(self) -> None:
+        if self._inactivity_timer is not None:
+            self._inactivity_timer.stop()
+            self._inactivity_timer = None
+
+    def _check_inactivity(self) -> None:
+        self._inactivity_timer = None
+        if self.session is None:
+            return
+        left = self._last_activity + self.inactivity_logout_s - time.monotonic()
+        if left > 0:
+            self._arm_inactivity(left)
+            return
+        limit = self.inactivity_logout_s
+        amount = f"{round(limit / 60)} min" if limit >= 60 else f"{limit:g} s"
+        self.request_logout(f"Logged out after {amount} without activity")
+
+    # Modules plug in here (pick, stage, handoff, orders); until then home says "coming later".
+    def register_module(self, key: str, factory: ModuleFactory) -> None:
+        self.modules[key] = factory
+
+    def open_module(self, key: str) -> bool:
+        factory = self.modules.get(key)
+        if factory is None:
+            return False
+        self.push_screen(factory())
+        return True

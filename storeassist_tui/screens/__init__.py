@@ -1,0 +1,84 @@
+"""Textual screens. They show state and turn keys and scans into calls on `self.app.client`;
+they never touch a database and hold no business rules.
+
+`StoreScreen` is the base every screen uses. Compose `TitleBar(...)`, then the body as
+`Vertical(id="body")`, then `bottom_bars(hints)` (message bar over key bar): the title is docked
+at the top and the bars at the bottom, so at 20x8 the body is clipped, never the keys. Report
+with `say()` / `fail()` (one line; `fail` rings the bell). Give the body's blank or optional part
+the class "flex" (height 1fr): a long message may take a second row from it on a narrow screen,
+and never from anything else.
+"""
+
+from __future__ import annotations
+
+import os
+
+# The terminal recipe: these must be set before Textual is first imported (any import order).
+os.environ.setdefault("TEXTUAL_DISABLE_KITTY_KEY", "1")
+os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+os.environ.setdefault("ESCDELAY", "400")
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, cast
+
+from textual.containers import Vertical
+from textual.css.query import NoMatches
+from textual.screen import Screen
+
+from storeassist_tui.widgets import Hint, KeyBar, MessageBar
+
+if TYPE_CHECKING:
+    from storeassist_tui.app import StoreAssistApp
+
+
+def bottom_bars(hints: Sequence[Hint]) -> Vertical:
+    """The message bar over the key bar, docked at the bottom: always on screen, whatever the body."""
+    return Vertical(MessageBar(id="message"), KeyBar(hints), id="bottom")
+
+
+class StoreScreen(Screen[None]):
+    """A screen of the app: title bar (docked top), body, `bottom_bars` (docked bottom).
+
+    The body is clipped, never the bars: at 20x8 the key hints stay visible.
+    """
+
+    DEFAULT_CSS = """
+    StoreScreen { layout: vertical; overflow: hidden; }
+    StoreScreen > TitleBar { dock: top; }
+    StoreScreen > #bottom { dock: bottom; height: auto; }
+    StoreScreen > #body { height: 1fr; overflow: hidden; }
+    """
+
+    @property
+    def store_app(self) -> StoreAssistApp:
+        return cast("StoreAssistApp", self.app)
+
+    @property
+    def message_bar(self) -> MessageBar | None:
+        try:
+            return self.query_one(MessageBar)
+        except NoMatches:
+            return None
+
+    def say(self, text: str | Sequence[str], *, kind: str = "") -> None:
+        """Information on the message line (bold); `text` may be forms, longest first."""
+        if bar := self.message_bar:
+            bar.show(text, kind=kind)
+
+    def fail(self, error: BaseException | str | Sequence[str], *, kind: str = "", bell: bool = True) -> None:
+        """An error on the message line (bold reverse video) and the bell; never a traceback."""
+        text = self.store_app.error_forms(error) if isinstance(error, BaseException) else error
+        if bar := self.message_bar:
+            bar.show(text, error=True, kind=kind)
+        if bell:
+            self.app.bell()
+
+    def on_resize(self) -> None:
+        # The bars take more rows on a tall screen: re-lay them out when only the height changed.
+        for bar in self.query(KeyBar):
+            bar.relayout()
+        for message in self.query(MessageBar):
+            message.relayout()
+
+
+__all__ = ["StoreScreen", "bottom_bars"]

@@ -1,0 +1,227 @@
+"""The home screen: the store and the associate, the live counts of the four modules.
+
+Keys: 1 / F1 Pick, 2 / F2 Stage, 3 / F3 Hand-off, 4 / F4 Orders; 0 / F10 log out. Esc does
+nothing here (it is "back" elsewhere, and home is as far back as it goes).
+
+The counts are polled by ONE worker that re-arms a one-shot timer after each answer, every
+`app.poll_interval_s` (the client sends If-None-Match, the server answers 304 when nothing
+changed). A failed poll shows "offline since HH:MM" and doubles the interval up to 30 s; the
+next answer clears it. The timer is cancelled when the screen goes away.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Static
+
+from storeassist_tui.client import BackendError, BackendUnavailable, Counts
+from storeassist_tui.screens import StoreScreen, bottom_bars
+from storeassist_tui.widgets import Hint, TitleBar
+from storeassist_tui.widgets.bars import BOLD_REVERSE
+
+MAX_BACKOFF_S = 30.0
+
+# (key, name on screen); the digits / F-keys select them.
+MODULES = [("pick", "Pick"), ("stage", "Stage"), ("handoff", "Hand-off"), ("orders", "Orders")]
+
+HINTS = [
+    Hint("F1/1", "Pick", "1", "Pick"),
+    Hint("F2/2", "Stage", "2", "Stage", "Stg"),
+    Hint("F3/3", "Hand-off", "3", "Hand"),
+    Hint("F4/4", "Orders", "4", "Ordr", "Ord"),
+    Hint("F10/0", "Logout", "0", "Out"),
+]
+
+# One row per module, as (text, urgent) pieces; the forms go from long (80 columns) to short (20).
+Piece = tuple[str, bool]
+
+
+def module_rows(c: Counts | None) -> list[list[list[Piece]]]:
+    """For each of the four modules, its display forms (longest first), each a list of pieces;
+    a piece marked urgent (overdue orders, customers waiting) is drawn in bold reverse video."""
+    if c is None:
+        return [[[(f"{i} {name}", False)], [(f"{i} {name}", False)]]
+                for i, (_, name) in enumerate(MODULES, start=1)]
+    late = c.overdue > 0
+    waiting = c.waiting > 0
+    return [
+        [
+            [("1 Pick: ", False), (f"{c.to_pick} to pick", False), (", ", False), (f"{c.overdue} overdue", late)],
+            [("1 Pick ", False), (f"{c.to_pick}", False), (" ", False), (f"({c.overdue} late)", late)],
+            [("1 Pick ", False), (f"{c.to_pick}", False), (" ", False), (f"L{c.overdue}", late)],
+        ],
+        [
+            [("2 Stage: ", False), (f"{c.to_stage} to stage", False)],
+            [("2 Stage ", False), (f"{c.to_stage}", False)],
+        ],
+        [
+            [("3 Hand-off: ", False), (f"{c.waiting} waiting", waiting), (f" ({c.ready} ready)", False)],
+            [("3 Hand-off ", False), (f"{c.waiting} wait", waiting), (f" ({c.ready} rdy)", False)],
+            [("3 Hand-off ", False), (f"{c.waiting}", waiting), (f" ({c.ready} rdy)", False)],
+            [("3 Hand ", False), (f"{c.waiting}", waiting), (f" ({c.ready} rdy)", False)],
+        ],
+        [
+            [("4 Orders: ", False), (f"{c.open_orders} open / {c.all_orders} all", False)],
+            [("4 Orders ", False), (f"{c.open_orders}/{c.all_orders}", False)],
+        ],
+    ]
+
+
+class ModuleCounts(Widget):
+    """The four modules with their live counts, one row each, in the longest form that fits."""
+
+    DEFAULT_CSS = """
+    ModuleCounts { height: 4; width: 1fr; text-wrap: nowrap; text-overflow: clip; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.counts: Counts | None = None
+
+    def set_counts(self, counts: Counts) -> None:
+        if counts != self.counts:  # redraw only what changed
+            self.counts = counts
+            self.refresh()
+
+    def render(self) -> Text:
+        width = self.size.width
+        text = Text(no_wrap=True, overflow="crop", end="")
+        for i, forms in enumerate(module_rows(self.counts)):
+            pieces = next((f for f in forms if sum(len(s) for s, _ in f) <= width), forms[-1])
+            if i:
+                text.append("\n")
+            line = Text(no_wrap=True, overflow="crop", end="")
+            for s, urgent in pieces:
+                line.append(s, BOLD_REVERSE if urgent else None)
+            line.truncate(width)
+            text.append_text(line)
+        return text
+
+
+class HomeScreen(StoreScreen):
+    """Store, associate, and the live counts of Pick, Stage, Hand-off and Orders."""
+
+    DEFAULT_CSS = """
+    HomeScreen.-tall ModuleCounts { margin: 1 0 0 0; }
+    HomeScreen #spacer { height: 1fr; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("1,f1", "module('pick')", "Pick", show=False),
+        Binding("2,f2", "module('stage')", "Stage", show=False),
+        Binding("3,f3", "module('handoff')", "Hand-off", show=False),
+        Binding("4,f4", "module('orders')", "Orders", show=False),
+        Binding("0,f10", "logout", "Logout", show=False),
+        Binding("escape", "nothing", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._timer: Timer | None = None
+        self._delay = 0.0
+        self._polling = False  # a request is in flight: never two at once
+        self._active = False  # current screen: a module screen on top pauses the polling
+        self._leaving = False
+
+    def compose(self) -> ComposeResult:
+        app = self.store_app
+        user = app.session.user if app.session else None
+        store = next((s for s in user.stores if s.id == app.store_id), None) if user else None
+        left = (store.name,) if store else (app.store_id or "No store",)
+        name = user.display_name or user.username if user else ""
+        right = (name, name.split()[0]) if name else ("",)
+        yield TitleBar(left, right)
+        with Vertical(id="body"):
+            yield ModuleCounts(id="counts")
+            yield Static("", id="spacer", classes="flex")
+        yield bottom_bars(HINTS)
+
+    def on_mount(self) -> None:
+        self._delay = self.store_app.poll_interval_s
+        if not self.store_app.store_id:
+            self.fail("No store assigned to you; ask your lead")
+
+    def on_screen_resume(self) -> None:
+        """Shown (first time, or back from a module screen): fresh counts now, then every interval."""
+        self._active = True
+        self._stop_timer()
+        self._poll_now()
+
+    def on_screen_suspend(self) -> None:
+        """A module screen is on top: no polling for a screen nobody sees."""
+        self._active = False
+        self._stop_timer()
+
+    def on_unmount(self) -> None:
+        self._leaving = True
+        self._active = False
+        self._stop_timer()
+
+    def _stop_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+
+    # Polling: one worker at a time; the next poll is armed only when this one has answered.
+    def _poll_now(self) -> None:
+        self._timer = None
+        if self._active and not self._leaving and not self._polling and self.store_app.store_id:
+            self._polling = True
+            self.run_worker(self._poll(), group="counts", exit_on_error=False)
+
+    def _back_off(self) -> None:
+        base = self.store_app.poll_interval_s
+        self._delay = min(max(self._delay * 2, base), max(MAX_BACKOFF_S, base))
+
+    async def _poll(self) -> None:
+        app = self.store_app
+        try:
+            counts = await app.client.counts(app.store_id)
+        except BackendUnavailable as exc:
+            first = app.offline_since is None
+            bar = self.message_bar
+            if first or (bar is not None and (bar.kind == "offline" or not bar.text)):
+                self.fail(exc, kind="offline", bell=first)  # rings once, when the link goes down
+            self._back_off()
+        except BackendError as exc:
+            if exc.status == 401:  # session expired or revoked elsewhere: back to the login screen
+                self._leaving = True
+                app.request_logout(exc.message, error=True)
+                return
+            bar = self.message_bar
+            self.fail(exc, kind="poll", bell=bar is None or bar.kind != "poll")
+            self._back_off()
+        except Exception as exc:  # noqa: BLE001 - never let a poll end the app
+            self.fail(exc, kind="poll", bell=False)
+            self._back_off()
+        else:
+            app.note_online()
+            self._delay = app.poll_interval_s
+            for widget in self.query(ModuleCounts):  # none while the screen is being taken down
+                widget.set_counts(counts)
+            if bar := self.message_bar:
+                bar.clear("offline")
+                bar.clear("poll")
+        finally:
+            self._polling = False
+            if self._active and not self._leaving and self.is_attached:
+                self._timer = self.set_timer(self._delay, self._poll_now, name="counts-poll")
+
+    # Keys
+    def action_module(self, key: str) -> None:
+        name = dict(MODULES).get(key, key)
+        if not self.store_app.open_module(key):
+            self.say((f"{name}: coming in a later release", f"{name}: coming later", f"{name}: not yet"))
+
+    def action_logout(self) -> None:
+        self.store_app.request_logout()
+
+    def action_nothing(self) -> None:
+        """Esc on home: nothing to go back to; it asks nothing and does nothing."""

@@ -1,0 +1,60 @@
+"""ASCII-only text helpers and a label that picks the longest form that fits its width."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual.widget import Widget
+
+_REPLACE = {
+    "\u2026": "...", "\u2013": "-", "\u2014": "-", "\u2018": "'", "\u2019": "'", "\u201c": '"',
+    "\u201d": '"', "\u00a0": " ", "\u2022": "*", "\u00b7": ".",
+}
+
+
+def ascii_line(text: str) -> str:
+    """One line of printable ASCII: line breaks and tabs become spaces, anything else non-ASCII `?`."""
+    out = []
+    for ch in text:
+        if ch in "\r\n\t":
+            out.append(" ")
+        elif ch in _REPLACE:
+            out.append(_REPLACE[ch])
+        elif " " <= ch <= "~":
+            out.append(ch)
+        elif ch.isprintable():
+            out.append("?")
+    return "".join(out)
+
+
+def first_fit(candidates: Sequence[str], width: int) -> str:
+    """The first candidate no wider than `width`, else the last one clipped (never an ellipsis)."""
+    for candidate in candidates:
+        if len(candidate) <= width:
+            return candidate
+    return candidates[-1][: max(width, 0)] if candidates else ""
+
+
+class FitLabel(Widget):
+    """A one-line label given several forms, longest first; it draws the first that fits."""
+
+    DEFAULT_CSS = """
+    FitLabel { height: 1; width: 1fr; text-wrap: nowrap; text-overflow: clip; }
+    """
+
+    def __init__(self, *forms: str, name: str | None = None, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._forms = [ascii_line(f) for f in forms] or [""]
+
+    @property
+    def forms(self) -> list[str]:
+        return list(self._forms)
+
+    def set_forms(self, *forms: str) -> None:
+        self._forms = [ascii_line(f) for f in forms] or [""]
+        self.refresh()
+
+    def render(self) -> Text:
+        return Text(first_fit(self._forms, self.size.width), no_wrap=True, overflow="crop", end="")
