@@ -5,14 +5,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Path, Query, Request
+from pydantic import Field
 
 from storeassist_tui.config import Settings
 from storeassist_tui.store.auth import AuthPolicy, UserView, authenticate, check_integration_key
 from storeassist_tui.store.db import Database
 from storeassist_tui.store.errors import DomainError, SessionInvalid
+from storeassist_tui.store.models import MAX_ID
 from storeassist_tui.store.roles import Actor
 from storeassist_tui.store.txn import check_request_id
+
+# Numbers from the outside world, bounded so that none reaches the database as an overflow.
+OrderId = Annotated[int, Path(ge=1, le=MAX_ID)]
+LineId = Annotated[int, Path(ge=1, le=MAX_ID)]
+BodyId = Annotated[int, Field(ge=1, le=MAX_ID)]
+Offset = Annotated[int, Query(ge=0, le=MAX_ID)]
+Limit = Annotated[int, Query(ge=1, le=1000)]
 
 
 @dataclass

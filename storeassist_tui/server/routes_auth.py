@@ -12,11 +12,12 @@ from storeassist_tui.server.deps import Ctx, bearer, current
 from storeassist_tui.store import auth
 from storeassist_tui.store.demo import DEMO_USERS, DemoCredential
 from storeassist_tui.store.errors import InvalidInput
+from storeassist_tui.store.text import CleanModel
 
 router = APIRouter(prefix="/api/v1")
 
 
-class LoginBody(BaseModel):
+class LoginBody(CleanModel):
     username: str = Field(default="", max_length=64)
     secret: str = Field(default="", max_length=128)
     badge: str = Field(default="", max_length=64)

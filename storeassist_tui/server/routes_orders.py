@@ -2,37 +2,42 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from storeassist_tui.server.deps import Ctx, RequestId, Who
+from storeassist_tui.server.deps import BodyId, Ctx, LineId, OrderId, RequestId, Who
 from storeassist_tui.store import closing, handoff, picking, queries, staging
 from storeassist_tui.store.views import CheckInView, OrderDetail, ScanResult, TimelineEntry
 
 router = APIRouter(prefix="/api/v1", tags=["orders"])
 
 
+Entry = Literal["scan", "manual"]
+
+
 class ClaimBody(BaseModel):
-    order_ids: list[int] = Field(min_length=1, max_length=picking.MAX_BATCH)
+    order_ids: list[BodyId] = Field(min_length=1, max_length=picking.MAX_BATCH)
     take_over: bool = False
 
 
 class ScanBody(BaseModel):
-    order_ids: list[int] = Field(min_length=1, max_length=picking.MAX_BATCH)
-    code: str = Field(max_length=4096)
-    entry: str = "scan"
-    quantity: int = 1
-    line_id: int | None = None
+    order_ids: list[BodyId] = Field(min_length=1, max_length=picking.MAX_BATCH)
+    code: str = Field(max_length=4096)  # the store refuses anything longer than a scan, with its reason
+    entry: Entry = "scan"
+    quantity: int = Field(default=1, ge=-999_999, le=999_999)
+    line_id: BodyId | None = None
 
 
 class QuantityBody(BaseModel):
-    quantity: int
+    quantity: int = Field(ge=-999_999, le=999_999)
 
 
 class StageBody(BaseModel):
     location: str = Field(max_length=4096)
-    bags: int | None = None
-    entry: str = "manual"
+    bags: int | None = Field(default=None, ge=-999_999, le=999_999)
+    entry: Entry = "manual"
 
 
 class CancelBody(BaseModel):
@@ -45,12 +50,12 @@ def by_number(number: str, ctx: Ctx, who: Who) -> OrderDetail:
 
 
 @router.get("/orders/{order_id}")
-def get_order(order_id: int, ctx: Ctx, who: Who) -> OrderDetail:
+def get_order(order_id: OrderId, ctx: Ctx, who: Who) -> OrderDetail:
     return queries.get_order(ctx.db, who, order_id)
 
 
 @router.get("/orders/{order_id}/timeline")
-def timeline(order_id: int, ctx: Ctx, who: Who) -> list[TimelineEntry]:
+def timeline(order_id: OrderId, ctx: Ctx, who: Who) -> list[TimelineEntry]:
     return queries.order_timeline(ctx.db, who, order_id)
 
 
@@ -65,46 +70,46 @@ def scan(body: ScanBody, ctx: Ctx, who: Who, rid: RequestId) -> ScanResult:
 
 
 @router.post("/orders/{order_id}/release")
-def release(order_id: int, ctx: Ctx, who: Who, rid: RequestId) -> OrderDetail:
+def release(order_id: OrderId, ctx: Ctx, who: Who, rid: RequestId) -> OrderDetail:
     return picking.release(ctx.db, who, order_id, rid)
 
 
 @router.post("/orders/{order_id}/lines/{line_id}/not-found")
-def not_found(order_id: int, line_id: int, body: QuantityBody, ctx: Ctx, who: Who, rid: RequestId) -> OrderDetail:
+def not_found(order_id: OrderId, line_id: LineId, body: QuantityBody, ctx: Ctx, who: Who, rid: RequestId) -> OrderDetail:
     return picking.mark_not_found(ctx.db, who, order_id, line_id, body.quantity, rid)
 
 
 @router.post("/orders/{order_id}/lines/{line_id}/skip")
-def skip(order_id: int, line_id: int, ctx: Ctx, who: Who, rid: RequestId) -> OrderDetail:
+def skip(order_id: OrderId, line_id: LineId, ctx: Ctx, who: Who, rid: RequestId) -> OrderDetail:
     return picking.skip_line(ctx.db, who, order_id, line_id, rid)
 
 
 @router.post("/orders/{order_id}/finish-pick")
-def finish_pick(order_id: int, ctx: Ctx, who: Who, rid: RequestId) -> OrderDetail:
+def finish_pick(order_id: OrderId, ctx: Ctx, who: Who, rid: RequestId) -> OrderDetail:
     return picking.finish_pick(ctx.db, who, order_id, rid)
 
 
 @router.post("/orders/{order_id}/stage")
-def stage(order_id: int, body: StageBody, ctx: Ctx, who: Who, rid: RequestId) -> OrderDetail:
+def stage(order_id: OrderId, body: StageBody, ctx: Ctx, who: Who, rid: RequestId) -> OrderDetail:
     return staging.stage(ctx.db, who, order_id, body.location, rid, bags=body.bags, entry=body.entry,
                          public_url=ctx.settings.public_url, secret_key=ctx.settings.secret_key)
 
 
 @router.post("/orders/{order_id}/restage")
-def restage(order_id: int, body: StageBody, ctx: Ctx, who: Who, rid: RequestId) -> OrderDetail:
+def restage(order_id: OrderId, body: StageBody, ctx: Ctx, who: Who, rid: RequestId) -> OrderDetail:
     return staging.restage(ctx.db, who, order_id, body.location, rid, entry=body.entry)
 
 
 @router.post("/orders/{order_id}/checkin")
-def checkin(order_id: int, body: handoff.CheckInForm, ctx: Ctx, who: Who, rid: RequestId) -> CheckInView:
+def checkin(order_id: OrderId, body: handoff.CheckInForm, ctx: Ctx, who: Who, rid: RequestId) -> CheckInView:
     return handoff.associate_checkin(ctx.db, who, order_id, body, rid)
 
 
 @router.post("/orders/{order_id}/dispense")
-def dispense(order_id: int, body: handoff.DispenseForm, ctx: Ctx, who: Who, rid: RequestId) -> OrderDetail:
+def dispense(order_id: OrderId, body: handoff.DispenseForm, ctx: Ctx, who: Who, rid: RequestId) -> OrderDetail:
     return handoff.dispense(ctx.db, who, order_id, body, rid)
 
 
 @router.post("/orders/{order_id}/cancel")
-def cancel(order_id: int, body: CancelBody, ctx: Ctx, who: Who, rid: RequestId) -> OrderDetail:
+def cancel(order_id: OrderId, body: CancelBody, ctx: Ctx, who: Who, rid: RequestId) -> OrderDetail:
     return closing.cancel(ctx.db, who, order_id, body.reason, rid)

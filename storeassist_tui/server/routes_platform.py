@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Header, Query, Response
 from pydantic import BaseModel
 
-from storeassist_tui.server.deps import Ctx, Platform
+from storeassist_tui.server.deps import Ctx, Limit, Offset, Platform
 from storeassist_tui.store import closing, handoff, intake, queries
 from storeassist_tui.store.views import CheckInView, EventPage, OrderDetail
 
@@ -32,7 +32,8 @@ def create_order(
 
 
 @router.get("/events", tags=["platform"], dependencies=[Platform])
-def events(ctx: Ctx, after: int = 0, limit: int = 100, store: str = "") -> EventPage:
+def events(ctx: Ctx, after: Offset = 0, limit: Limit = 100,
+           store: Annotated[str, Query(max_length=64, pattern=r"^[A-Za-z0-9_.-]*$")] = "") -> EventPage:
     """Events after the cursor, oldest first; delivery is at least once, idempotent by event_id."""
     return queries.events(ctx.db, after, limit, store)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from storeassist_tui.server import etag
-from storeassist_tui.server.deps import Ctx, Who
+from storeassist_tui.server.deps import Ctx, Limit, Offset, Who
 from storeassist_tui.store import admin, queries, views
 
 router = APIRouter(prefix="/api/v1/stores/{store_id}", tags=["queues"])
@@ -29,7 +29,7 @@ def counts(store_id: str, request: Request, ctx: Ctx, who: Who) -> Response:
 
 
 @router.get("/pick-queue", response_model=views.PickQueue)
-def pick_queue(store_id: str, request: Request, ctx: Ctx, who: Who, limit: int = 200) -> Response:
+def pick_queue(store_id: str, request: Request, ctx: Ctx, who: Who, limit: Limit = 200) -> Response:
     tag, cached = _cached(request, ctx, who, store_id, per_minute=True)
     return cached or etag.answer(queries.pick_queue(ctx.db, who, store_id, limit), tag)
 
@@ -42,14 +42,14 @@ def stage_queue(store_id: str, request: Request, ctx: Ctx, who: Who) -> Response
 
 @router.get("/handoff-queue", response_model=views.HandoffQueue)
 def handoff_queue(store_id: str, request: Request, ctx: Ctx, who: Who) -> Response:
-    tag, cached = _cached(request, ctx, who, store_id, per_minute=False)
+    tag, cached = _cached(request, ctx, who, store_id, per_minute=True)  # wait times grow by the minute
     return cached or etag.answer(queries.handoff_queue(ctx.db, who, store_id), tag)
 
 
 @router.get("/orders", response_model=views.OrderPage)
 def orders(
-    store_id: str, request: Request, ctx: Ctx, who: Who, q: str = "", status: str = "", offset: int = 0,
-    limit: int = 50,
+    store_id: str, request: Request, ctx: Ctx, who: Who, q: str = "", status: str = "", offset: Offset = 0,
+    limit: Limit = 50,
 ) -> Response:
     tag, cached = _cached(request, ctx, who, store_id, per_minute=False)
     return cached or etag.answer(queries.search_orders(ctx.db, who, store_id, q, status, offset, limit), tag)

@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
-from storeassist_tui.store.models import AppSetting, Order
+from storeassist_tui.store.models import MAX_ID, AppSetting, Order
 
 _KEY = "checkin_secret"
 
@@ -36,7 +36,7 @@ def sign(key: bytes, order: Order) -> str:
 
 def order_id_of(token: str) -> int | None:
     head, _, mac = token.partition("-")
-    if not head.isdigit() or len(head) > 12 or len(mac) != 32:
+    if not head.isascii() or not head.isdigit() or len(head) > 10 or len(mac) != 32 or int(head) > MAX_ID:
         return None
     return int(head)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import datetime, timedelta
 
@@ -13,15 +12,14 @@ from storeassist_tui.store.errors import InvalidInput, WrongState
 from storeassist_tui.store.models import Order, Store
 from storeassist_tui.store.refunds import close_with_refunds
 from storeassist_tui.store.roles import CANCEL, Actor
+from storeassist_tui.store.text import clean
 from storeassist_tui.store.txn import Tx, mutate
 from storeassist_tui.store.views import OPEN_STATES, OrderDetail, order_detail
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def cancel(db: Database, actor: Actor, order_id: int, reason: str, request_id: str) -> OrderDetail:
     actor.require(CANCEL)
-    why = _CONTROL.sub(" ", reason).strip()
+    why = clean(reason)
     if not why:
         raise InvalidInput("Give a reason for cancelling")
     if len(why) > 200:

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 
 from storeassist_tui.store import checkin_tokens
 from storeassist_tui.store.db import Database
 from storeassist_tui.store.errors import Forbidden, InvalidInput, NotFound, WrongState
 from storeassist_tui.store.models import CheckIn, Order, Store
-from storeassist_tui.store.refunds import close_with_refunds, refund_now
+from storeassist_tui.store.refunds import add_refund, close_with_refunds
 from storeassist_tui.store.roles import DISPENSE, Actor
+from storeassist_tui.store.text import CleanModel
 from storeassist_tui.store.txn import Tx, mutate
 from storeassist_tui.store.views import (
     OPEN_STATES,
@@ -23,24 +23,13 @@ from storeassist_tui.store.views import (
     order_lines,
 )
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
-
-def _text(v: str) -> str:
-    return _CONTROL.sub(" ", v).strip()
-
-
-class CheckInForm(BaseModel):
+class CheckInForm(CleanModel):
     location: str = "in_store"  # in_store | curbside
     spot: str = Field(default="", max_length=40)
     car_make: str = Field(default="", max_length=60)
     car_colour: str = Field(default="", max_length=40)
     note: str = Field(default="", max_length=100)
-
-    @field_validator("spot", "car_make", "car_colour", "note")
-    @classmethod
-    def _clean(cls, v: str) -> str:
-        return _text(v)
 
     @field_validator("location")
     @classmethod
@@ -103,8 +92,8 @@ def associate_checkin(db: Database, actor: Actor, order_id: int, form: CheckInFo
     return mutate(db, actor, request_id, "associate_checkin", CheckInView, run)
 
 
-class DispenseForm(BaseModel):
-    rejected: dict[int, int] = {}  # line id -> units the customer refused
+class DispenseForm(CleanModel):
+    rejected: dict[int, int] = Field(default_factory=dict, max_length=500)  # line id -> units refused
     signature: str = Field(default="", max_length=100)  # the customer's typed name
     id_checked: bool = False
 
@@ -112,7 +101,7 @@ class DispenseForm(BaseModel):
 def dispense(db: Database, actor: Actor, order_id: int, form: DispenseForm, request_id: str) -> OrderDetail:
     """Hand the order over: all of it, or less the rejected units (refunded)."""
     actor.require(DISPENSE)
-    signature = _text(form.signature)
+    signature = form.signature
 
     def run(tx: Tx) -> OrderDetail:
         o = tx.order(order_id)
@@ -140,7 +129,7 @@ def dispense(db: Database, actor: Actor, order_id: int, form: DispenseForm, requ
             ln.dispensed = ln.picked - ln.rejected
             tx.session.add(ln)
             if ln.rejected:
-                refund_now(tx, o, "rejected", ln.rejected, ln.rejected * ln.unit_price_cents, ln.id)
+                add_refund(tx, o, "rejected", ln.rejected, ln.rejected * ln.unit_price_cents, ln.id, issue=True)
             result.append({"lineNbr": ln.line_nbr, "dispensed": ln.dispensed, "rejected": ln.rejected})
         tx.audit(o, "dispensed", signature=signature, id_checked=form.id_checked,
                  rejected={str(lines[k].line_nbr): v for k, v in rejected.items()})

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from sqlalchemy import insert, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -19,104 +19,91 @@ from storeassist_tui.barcodes import match_keys
 from storeassist_tui.store.db import Database, utcnow
 from storeassist_tui.store.errors import Duplicate, InvalidInput, NotFound
 from storeassist_tui.store.models import AuditEvent, CatalogCode, Order, OrderLine, Store
+from storeassist_tui.store.text import CleanModel, clean
 from storeassist_tui.store.views import OrderDetail, order_detail
 
 _ORDER_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 DISPATCH_CODES = {1: "in_store", 8: "curbside"}
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+MAX_CENTS = 10**9  # ten million in money: more is a mistake, not an order (and fits 32-bit columns)
+_S = Field(default="", max_length=100)
 
 
-def _clean(text: str, limit: int) -> str:
-    text = _CONTROL.sub(" ", text).strip()
-    if len(text) > limit:
-        raise ValueError(f"at most {limit} characters")
-    return text
-
-
-class Name(BaseModel):
-    firstName: str = ""
-    lastName: str = ""
+class Name(CleanModel):
+    firstName: str = _S
+    lastName: str = _S
 
     def full(self) -> str:
         return " ".join(p for p in (self.firstName.strip(), self.lastName.strip()) if p)
 
 
-class Contact(BaseModel):
+class Contact(CleanModel):
     name: Name = Name()
     phone: str = Field(default="", max_length=40)
     email: str = Field(default="", max_length=200)
 
 
-class Customer(BaseModel):
-    id: str | int | None = None
+class Customer(CleanModel):
+    id: str | int | None = Field(default=None, union_mode="left_to_right")
     contact: Contact
 
 
-class PickupPerson(BaseModel):
+class PickupPerson(CleanModel):
     contact: Contact
     isPrimary: bool = False
 
 
-class PickupDetails(BaseModel):
-    pickupPersonDetails: list[PickupPerson] = []
+class PickupDetails(CleanModel):
+    pickupPersonDetails: list[PickupPerson] = Field(default_factory=list, max_length=10)
 
 
-class Quantity(BaseModel):
+class Quantity(CleanModel):
     value: int = Field(ge=1, le=999)
-    uom: str = "EACH"
+    uom: str = Field(default="EACH", max_length=16)
 
 
-class Department(BaseModel):
-    deptNbr: int | None = None
+class Department(CleanModel):
+    deptNbr: int | None = Field(default=None, ge=0, le=10**6)
     deptName: str = Field(default="", max_length=100)
-    deptSequence: int = 0
+    deptSequence: int = Field(default=0, ge=0, le=9999)
 
 
-class Location(BaseModel):
-    zoneName: str = ""
-    aisleName: str = ""
-    sectionName: str = ""
-    type: str = ""
+class Location(CleanModel):
+    zoneName: str = _S
+    aisleName: str = _S
+    sectionName: str = _S
+    type: str = Field(default="", max_length=32)
 
 
-class Product(BaseModel):
+class Product(CleanModel):
     barcode: str = Field(min_length=1, max_length=64)
-    barcodeType: str | None = None
+    barcodeType: str | None = Field(default=None, max_length=32)
 
 
-class IntakeLine(BaseModel):
+class IntakeLine(CleanModel):
     lineNbr: int = Field(ge=1, le=9999)
     quantity: Quantity
     storeUnitPrice: Decimal = Field(ge=0, lt=1_000_000)
-    webUnitPrice: Decimal | None = None
-    itemDesc: str = Field(min_length=1)
+    webUnitPrice: Decimal | None = Field(default=None, ge=0, lt=1_000_000)
+    itemDesc: str = Field(min_length=1, max_length=300)
     imageUrl: str = Field(default="", max_length=500)
     department: Department | None = None
-    locations: list[Location] = []
+    locations: list[Location] = Field(default_factory=list, max_length=10)
     products: list[Product] = Field(min_length=1, max_length=20)
-    lineDisplayAttributes: dict[str, str] = {}
-
-    @field_validator("itemDesc")
-    @classmethod
-    def _desc(cls, v: str) -> str:
-        v = _clean(v, 300)
-        if not v:
-            raise ValueError("must not be empty")
-        return v
+    lineDisplayAttributes: dict[str, str] = Field(default_factory=dict, max_length=20)
 
 
-class IntakeOrder(BaseModel):
+class IntakeOrder(CleanModel):
     orderId: str
-    customerOrderId: str | None = None
+    customerOrderId: str | None = Field(default=None, max_length=64)
     orderSource: str = Field(default="web", max_length=32)
     customer: Customer
     orderDueDate: datetime | None = None
     placedAt: datetime | None = None
     dispatchMethodCode: int = 1
-    orderTotal: Decimal | None = None
+    orderTotal: Decimal | None = Field(default=None, ge=0, lt=MAX_CENTS // 100)
     pickupDetails: PickupDetails | None = None
     orderLines: list[IntakeLine] = Field(min_length=1, max_length=500)
-    storeId: str | None = None
+    storeId: str | None = Field(default=None, max_length=64)
 
     @field_validator("orderId")
     @classmethod
@@ -137,6 +124,8 @@ class IntakeOrder(BaseModel):
     def _aware(cls, v: datetime | None) -> datetime | None:
         if v is not None and v.tzinfo is None:
             raise ValueError("needs a time zone (e.g. 2024-05-01T15:30:00Z)")
+        if v is not None and not 2000 <= v.year <= 2100:
+            raise ValueError("must be between the years 2000 and 2100")
         return v
 
     @model_validator(mode="after")
@@ -146,10 +135,12 @@ class IntakeOrder(BaseModel):
             raise ValueError("lineNbr values must be unique within the order")
         if not self.customer.contact.name.full():
             raise ValueError("customer.contact.name is required")
+        if cents(sum((ln.storeUnitPrice * ln.quantity.value for ln in self.orderLines), Decimal(0))) >= MAX_CENTS:
+            raise ValueError("the lines add up to more than an order can hold")
         return self
 
 
-class IntakeEnvelope(BaseModel):
+class IntakeEnvelope(CleanModel):
     order: IntakeOrder
 
 
@@ -174,7 +165,7 @@ def _attr(attrs: dict[str, str], *names: str) -> str:
     lowered = {k.lower(): v for k, v in attrs.items()}
     for n in names:
         if lowered.get(n):
-            return lowered[n][:40]
+            return clean(lowered[n])[:40]
     return ""
 
 

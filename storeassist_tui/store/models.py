@@ -9,6 +9,8 @@ from sqlmodel import Field, SQLModel
 
 from storeassist_tui.store.db import UTCDateTime, utcnow
 
+MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL: anything larger names nothing
+
 
 def _ts(**kw: object) -> object:
     return Field(sa_type=UTCDateTime, **kw)  # type: ignore[arg-type]

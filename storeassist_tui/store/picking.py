@@ -20,14 +20,13 @@ from storeassist_tui.store.errors import (
     WrongItem,
     WrongState,
 )
-from storeassist_tui.store.models import Associate, CatalogCode, Order, OrderLine, Refund
-from storeassist_tui.store.refunds import close_with_refunds
+from storeassist_tui.store.models import Associate, CatalogCode, Order, OrderLine
+from storeassist_tui.store.refunds import add_refund, close_with_refunds
 from storeassist_tui.store.roles import PICK, Actor
-from storeassist_tui.store.txn import Tx, mutate
+from storeassist_tui.store.txn import Tx, check_entry, mutate
 from storeassist_tui.store.views import OrderDetail, ScanResult, order_detail, order_lines
 
 MAX_BATCH = 20
-ENTRIES = ("scan", "manual")
 
 
 class ClaimResult(BaseModel):
@@ -120,8 +119,7 @@ def record_scan(
 ) -> ScanResult:
     """Count `quantity` units of the item whose code was scanned or typed, in the walk's orders."""
     actor.require(PICK)
-    if entry not in ENTRIES:
-        raise InvalidInput("Entry is 'scan' or 'manual'")
+    check_entry(entry)
     if not 1 <= quantity <= 999:
         raise InvalidInput("Quantity must be 1 to 999")
     if not order_ids or len(order_ids) > MAX_BATCH:
@@ -192,8 +190,7 @@ def mark_not_found(
             raise InvalidInput(f"Not found: give 1 to {pending} units" if pending else "Nothing left on that line")
         line.not_found += quantity
         tx.session.add(line)
-        tx.session.add(Refund(order_id=o.id or 0, line_id=line.id, reason="not_found", quantity=quantity,
-                              amount_cents=quantity * line.unit_price_cents, created_at=tx.now))
+        add_refund(tx, o, "not_found", quantity, quantity * line.unit_price_cents, line.id)
         tx.audit(o, "not_found", line=line.line_nbr, quantity=quantity)
         tx.session.flush()
         return order_detail(tx.session, o)

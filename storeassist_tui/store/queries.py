@@ -14,6 +14,7 @@ from storeassist_tui.store.db import Database, utcnow
 from storeassist_tui.store.errors import InvalidInput, NotFound
 from storeassist_tui.store.models import CheckIn, Order, OutboxEvent, Store
 from storeassist_tui.store.roles import Actor
+from storeassist_tui.store.text import clean
 from storeassist_tui.store.views import (
     OPEN_STATES,
     Counts,
@@ -31,7 +32,6 @@ from storeassist_tui.store.views import (
 )
 
 STATUSES = ("new", "picking", "picked", "staged", "dispensed", "canceled", "expired")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def _store(session: Session, actor: Actor, store_id: str) -> Store:
@@ -134,7 +134,7 @@ def search_orders(
     db: Database, actor: Actor, store_id: str, q: str = "", status: str = "", offset: int = 0, limit: int = 50
 ) -> OrderPage:
     """Newest first; q matches the order number, or a name, e-mail or phone (any part)."""
-    q = _CONTROL.sub("", q).strip().lower()
+    q = clean(q).lower()
     if len(q) > 100:
         raise InvalidInput("Search: at most 100 characters")
     statuses = [s for s in status.split(",") if s] if status else []
@@ -196,7 +196,7 @@ def get_order(db: Database, actor: Actor, order_id: int) -> OrderDetail:
 
 def find_order(db: Database, actor: Actor, number: str) -> OrderDetail:
     """An order by its number (typed or scanned) in the associate's stores."""
-    number = _CONTROL.sub("", number).strip()
+    number = clean(number)
     with db.read() as session:
         o = session.exec(select(Order).where(Order.number == number)).first()
         if o is None or o.store_id not in actor.store_ids:

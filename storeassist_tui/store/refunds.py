@@ -1,4 +1,5 @@
-"""Refunds: one record per reason; pending ones are issued when the order is staged or closed."""
+"""Refunds: one record per reason; pending ones are issued when the order is staged or closed.
+No order is ever refunded more than was paid for it."""
 
 from __future__ import annotations
 
@@ -6,6 +7,24 @@ from sqlmodel import select
 
 from storeassist_tui.store.models import Order, Refund
 from storeassist_tui.store.txn import Tx
+
+
+def _refunded(tx: Tx, order: Order) -> tuple[int, int]:
+    rows = list(tx.session.exec(select(Refund).where(Refund.order_id == order.id)))
+    return sum(r.amount_cents for r in rows), sum(r.quantity for r in rows)
+
+
+def add_refund(tx: Tx, order: Order, reason: str, quantity: int, amount_cents: int,
+               line_id: int | None = None, *, issue: bool = False) -> None:
+    """Record a refund, capped at what is left of the payment (discounts make line prices add
+    up to more than was paid); issued at once, or pending until staging."""
+    paid_back, _ = _refunded(tx, order)
+    amount = max(0, min(amount_cents, order.total_cents - paid_back))
+    tx.session.add(Refund(order_id=order.id or 0, line_id=line_id, reason=reason, quantity=quantity,
+                          amount_cents=amount, created_at=tx.now))
+    tx.session.flush()
+    if issue:
+        issue_pending(tx, order)
 
 
 def issue_pending(tx: Tx, order: Order) -> list[Refund]:
@@ -18,22 +37,14 @@ def issue_pending(tx: Tx, order: Order) -> list[Refund]:
     return pending
 
 
-def refund_now(tx: Tx, order: Order, reason: str, quantity: int, amount_cents: int, line_id: int | None = None) -> None:
-    r = Refund(order_id=order.id or 0, line_id=line_id, reason=reason, quantity=quantity,
-               amount_cents=amount_cents, created_at=tx.now)
-    tx.session.add(r)
-    tx.session.flush()
-    issue_pending(tx, order)
-
-
 def close_with_refunds(tx: Tx, order: Order, status: str, why: str) -> None:
     """Close the order (canceled or expired) and give back everything not yet refunded."""
     issue_pending(tx, order)
-    refunds = list(tx.session.exec(select(Refund).where(Refund.order_id == order.id)))
-    left_cents = order.total_cents - sum(r.amount_cents for r in refunds)
-    left_units = order.units - sum(r.quantity for r in refunds)
+    paid_back, units_back = _refunded(tx, order)
+    left_cents, left_units = order.total_cents - paid_back, order.units - units_back
     if left_cents > 0 or left_units > 0:
-        refund_now(tx, order, "expired" if status == "expired" else "canceled", max(left_units, 0), max(left_cents, 0))
+        add_refund(tx, order, "expired" if status == "expired" else "canceled", max(left_units, 0),
+                   max(left_cents, 0), issue=True)
     order.status, order.closed_at, order.close_reason = status, tx.now, why
     tx.session.add(order)
     tx.audit(order, status, reason=why)

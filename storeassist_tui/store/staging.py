@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import re
-
 from storeassist_tui.store import checkin_tokens
 from storeassist_tui.store.db import Database
 from storeassist_tui.store.errors import InvalidInput, WrongState
 from storeassist_tui.store.refunds import issue_pending
 from storeassist_tui.store.roles import PICK, Actor
-from storeassist_tui.store.txn import Tx, mutate
+from storeassist_tui.store.text import clean
+from storeassist_tui.store.txn import Tx, check_entry, mutate
 from storeassist_tui.store.views import OrderDetail, order_detail
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def clean_location(text: str) -> str:
-    location = _CONTROL.sub("", text).strip()
+    location = clean(text)
     if not location:
         raise InvalidInput("Give a staging location (scan a label or type e.g. B3)")
     if len(location) > 100:
@@ -30,6 +27,7 @@ def stage(
 ) -> OrderDetail:
     actor.require(PICK)
     place = clean_location(location)
+    check_entry(entry)
     if bags is not None and not 0 <= bags <= 99:
         raise InvalidInput("Bags: 0 to 99")
 
@@ -55,6 +53,7 @@ def restage(
 ) -> OrderDetail:
     actor.require(PICK)
     place = clean_location(location)
+    check_entry(entry)
 
     def run(tx: Tx) -> OrderDetail:
         o = tx.order(order_id)

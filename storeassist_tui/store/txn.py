@@ -26,6 +26,7 @@ T = TypeVar("T", bound=BaseModel)
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
 _ATTEMPTS = 8
+ENTRIES = ("scan", "manual")  # how a code reached us: scanned, or typed by hand
 
 
 class Tx:
@@ -66,6 +67,8 @@ class Tx:
         self._stores.add(store_id)
 
     def audit(self, order: Order | None, action: str, entry: str = "", store_id: str = "", **detail: Any) -> None:
+        if entry:
+            check_entry(entry)
         self.session.add(
             AuditEvent(
                 order_id=order.id if order else None,
@@ -96,6 +99,11 @@ class Tx:
             self.session.execute(
                 update(Store).where(col(Store.id) == store_id).values(revision=col(Store.revision) + 1)
             )
+
+
+def check_entry(entry: str) -> None:
+    if entry not in ENTRIES:
+        raise InvalidInput("Entry is 'scan' or 'manual'")
 
 
 def check_request_id(request_id: str) -> None:
