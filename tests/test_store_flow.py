@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
-from helpers import STORE, new_orders, picked_order, rid
+from helpers import INTAKE, STORE, new_orders, picked_order, rid
 from sqlalchemy import update
 from sqlmodel import select
 
-from storeassist_tui.store import checkin_tokens, closing, handoff, picking, queries, staging
+from storeassist_tui.store import admin, checkin_tokens, closing, handoff, intake, picking, queries, staging
 from storeassist_tui.store.db import Database, utcnow
 from storeassist_tui.store.errors import Forbidden, InvalidInput, NotFound, WrongState
 from storeassist_tui.store.models import Order, Store
 from storeassist_tui.store.roles import Actor
+from storeassist_tui.store.txn import Tx, mutate
+from storeassist_tui.store.views import EventPage
 
 
 def _set_store(db: Database, **values: object) -> None:
@@ -224,3 +227,40 @@ def test_counts_follow_the_orders(demo_db: Database, people: dict[str, Actor]) -
     assert (after.to_pick, after.ready, after.to_stage) == (before.to_pick - 1, before.ready + 1, before.to_stage)
     with demo_db.read() as s:
         assert len(list(s.exec(select(Order).where(Order.store_id == STORE)))) == after.all_orders
+
+
+def test_feed_writers_take_turns_so_no_cursor_skips_an_event(demo_db: Database, people: dict[str, Actor]) -> None:
+    """A reader polling `after=<cursor>` must never see a later event before an earlier one has
+    committed: a second writer waits until the first one's events are visible."""
+    # Two stores, so that nothing but the feed itself (not a shared store row) orders the writers.
+    (oid_a,) = new_orders(demo_db, people["pat"], 1)
+    admin.add_store(demo_db, admin.StoreSettings(id="other-002", name="Other"))
+    oid_b = intake.intake_order(demo_db, intake.IntakeOrder.model_validate(INTAKE["order"]), "other-002")[0].id
+    start = queries.events(demo_db, 0, 1000).next_cursor
+    a_written, release_a = threading.Event(), threading.Event()
+
+    def slow_writer() -> None:  # writes its event, then is slow to commit
+        with demo_db.write() as session:
+            tx = Tx(session, None, utcnow())
+            tx.emit(tx.order(oid_a), "test_a")
+            tx.finish()
+            session.flush()
+            a_written.set()
+            release_a.wait(5)
+
+    def quick_writer(tx: Tx) -> EventPage:
+        tx.emit(tx.order(oid_b), "test_b")
+        return EventPage(events=[], next_cursor=0)
+
+    a = threading.Thread(target=slow_writer)
+    a.start()
+    assert a_written.wait(5)
+    b = threading.Thread(target=mutate, args=(demo_db, None, rid(), "t", EventPage, quick_writer))
+    b.start()
+    b.join(0.5)
+    seen = [[e.type for e in queries.events(demo_db, start, 1000).events]]
+    release_a.set()
+    a.join(5)
+    b.join(5)
+    seen.append([e.type for e in queries.events(demo_db, start, 1000).events])
+    assert seen == [[], ["test_a", "test_b"]]

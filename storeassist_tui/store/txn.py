@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, col
 
 from storeassist_tui.store.db import Database, utcnow
@@ -27,6 +27,7 @@ T = TypeVar("T", bound=BaseModel)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
 _ATTEMPTS = 8
 ENTRIES = ("scan", "manual")  # how a code reached us: scanned, or typed by hand
+_FEED_LOCK = 7_340_021  # PostgreSQL advisory lock key of the event feed
 
 
 class Tx:
@@ -37,6 +38,7 @@ class Tx:
         self.actor = actor
         self.now = now
         self._stores: set[str] = set()
+        self._events: list[OutboxEvent] = []
 
     def order(self, order_id: int) -> Order:
         """Load an order of the actor's stores and take the optimistic lock on it."""
@@ -82,7 +84,8 @@ class Tx:
         )
 
     def emit(self, order: Order, type_: str, **payload: Any) -> None:
-        self.session.add(
+        """Queue an event of the platform's feed; it is written by `finish`, at the end."""
+        self._events.append(
             OutboxEvent(
                 event_id=str(uuid.uuid4()),
                 store_id=order.store_id,
@@ -95,10 +98,23 @@ class Tx:
         )
 
     def finish(self) -> None:
+        if self._events:
+            # On PostgreSQL two transactions could commit feed ids out of order, and a reader
+            # polling `after=<cursor>` would skip the lower one for good; so writers of the feed
+            # take turns (SQLite writers already do: BEGIN IMMEDIATE). The lock is taken last,
+            # after every order lock of the transaction, so that waiting for it cannot deadlock.
+            if self.session.get_bind().dialect.name == "postgresql":
+                self.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _FEED_LOCK})
+            self.session.add_all(self._events)
         for store_id in sorted(self._stores):  # a fixed order, so two writers never deadlock
             self.session.execute(
                 update(Store).where(col(Store.id) == store_id).values(revision=col(Store.revision) + 1)
             )
+
+
+def _retryable(exc: DBAPIError) -> bool:
+    """PostgreSQL's deadlock and serialization failures: the transaction may simply run again."""
+    return getattr(exc.orig, "sqlstate", None) in ("40P01", "40001")
 
 
 def check_entry(entry: str) -> None:
@@ -148,7 +164,9 @@ def mutate(
                 )
                 session.flush()
             return result
-        except (StaleOrder, IntegrityError):
+        except (StaleOrder, IntegrityError, DBAPIError) as exc:
+            if isinstance(exc, DBAPIError) and not isinstance(exc, IntegrityError) and not _retryable(exc):
+                raise
             if attempt == _ATTEMPTS - 1:
                 raise StaleOrder("The order is busy on another terminal; try again") from None
             time.sleep(random.uniform(0.001, 0.01) * (attempt + 1))  # let the winner finish
