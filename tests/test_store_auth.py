@@ -19,6 +19,7 @@ from storeassist_tui.store.errors import (
     NotFound,
     RequestIdReused,
     SessionInvalid,
+    TooManyBadges,
 )
 from storeassist_tui.store.models import Associate, AuditEvent, AuthToken
 from storeassist_tui.store.roles import Actor
@@ -63,6 +64,21 @@ def test_unknown_user_and_badge(demo_db: Database) -> None:
         auth.login(demo_db, POLICY, username="nobody", secret="1111")
     with pytest.raises(AuthFailed, match="Unknown badge"):
         auth.login(demo_db, POLICY, badge="B-9999")
+
+
+def test_unknown_badges_block_badge_login_on_that_terminal_only(demo_db: Database) -> None:
+    policy = auth.AuthPolicy(badge_failures=3, badge_window_minutes=10)
+    t0 = utcnow()
+    for i in range(3):
+        with pytest.raises(AuthFailed, match="Unknown badge"):
+            auth.login(demo_db, policy, badge=f"B-90{i}", address="10.0.0.7", now=t0 + timedelta(minutes=i))
+    with pytest.raises(TooManyBadges, match="wait 8 min"):  # the oldest failure leaves the window at t0+10
+        auth.login(demo_db, policy, badge="B-1002", address="10.0.0.7", now=t0 + timedelta(minutes=2, seconds=30))
+    # another terminal, and user name + PIN on this one, still log in
+    assert auth.login(demo_db, policy, badge="B-1002", address="10.0.0.8", now=t0).user.username == "hana"
+    assert auth.login(demo_db, policy, username="hana", secret="2222", address="10.0.0.7").user.username == "hana"
+    later = t0 + timedelta(minutes=10, seconds=1)
+    assert auth.login(demo_db, policy, badge="B-1002", address="10.0.0.7", now=later).user.username == "hana"
 
 
 def test_session_expires_and_logout_revokes(demo_db: Database) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 
@@ -34,10 +34,12 @@ class Health(BaseModel):
 
 
 @router.post("/auth/login", tags=["associates"])
-def login(body: LoginBody, ctx: Ctx) -> auth.LoginResult:
+def login(body: LoginBody, ctx: Ctx, request: Request) -> auth.LoginResult:
     if not body.badge and not (body.username and body.secret):
         raise InvalidInput("Scan your badge, or give your user name and PIN")
-    return auth.login(ctx.db, ctx.policy, username=body.username, secret=body.secret, badge=body.badge)
+    address = request.client.host if request.client else ""  # unknown badges are throttled per terminal
+    return auth.login(ctx.db, ctx.policy, username=body.username, secret=body.secret, badge=body.badge,
+                      address=address)
 
 
 @router.post("/auth/logout", tags=["associates"], status_code=204)

@@ -10,11 +10,12 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import BaseModel
+from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from storeassist_tui.store.db import Database, utcnow
-from storeassist_tui.store.errors import AccountInactive, AccountLocked, AuthFailed, SessionInvalid
-from storeassist_tui.store.models import Associate, AssociateStore, AuthToken, IntegrationKey, Store
+from storeassist_tui.store.errors import AccountInactive, AccountLocked, AuthFailed, SessionInvalid, TooManyBadges
+from storeassist_tui.store.models import Associate, AssociateStore, AuthToken, IntegrationKey, LoginFailure, Store
 from storeassist_tui.store.roles import Actor
 
 _hasher = PasswordHasher()
@@ -41,6 +42,8 @@ class AuthPolicy:
     session_lifetime_s: int = 7200
     lockout_failures: int = 6
     lockout_minutes: int = 30
+    badge_failures: int = 20  # unknown badges from one terminal within the window block badge login
+    badge_window_minutes: int = 10
 
 
 class StoreRef(BaseModel):
@@ -97,41 +100,68 @@ def _check_usable(a: Associate, now: datetime) -> None:
         raise AccountInactive(f"Account expired on {a.active_to:%Y-%m-%d}")
 
 
+def _badge_throttle(session: Session, policy: AuthPolicy, address: str, now: datetime) -> None:
+    """Refuse badge logins from a terminal that scanned too many unknown badges lately."""
+    since = now - timedelta(minutes=policy.badge_window_minutes)
+    recent = list(session.exec(
+        select(LoginFailure.at).where(LoginFailure.address == address, col(LoginFailure.at) > since)
+        .order_by(col(LoginFailure.at).desc()).limit(policy.badge_failures)
+    ))
+    if len(recent) >= policy.badge_failures:
+        free_at = recent[-1] + timedelta(minutes=policy.badge_window_minutes)
+        minutes = max(1, int((free_at - now).total_seconds() + 59) // 60)
+        raise TooManyBadges(
+            f"Too many unknown badges on this terminal; log in with user name and PIN or wait {minutes} min"
+        )
+
+
 def login(
     db: Database, policy: AuthPolicy, *, username: str = "", secret: str = "", badge: str = "",
-    now: datetime | None = None,
+    address: str = "", now: datetime | None = None,
 ) -> LoginResult:
-    """Log in by user name + PIN/password, or by badge code alone."""
+    """Log in by user name + PIN/password, or by badge code alone.
+
+    The slow hash check runs outside any write transaction, so that a burst of logins never
+    holds the database's write lock; only the outcome is written, on the freshly locked row.
+    """
     now = now or utcnow()
+    address = address[:64]
+    with db.read() as session:
+        if badge:
+            _badge_throttle(session, policy, address, now)
+            found = session.exec(select(Associate).where(Associate.badge_code == badge.strip())).first()
+        else:
+            found = session.exec(select(Associate).where(Associate.username == username.strip().lower())).first()
+    if found is None:
+        if badge:
+            with db.write() as session:
+                stale = now - timedelta(minutes=policy.badge_window_minutes)
+                session.execute(delete(LoginFailure).where(
+                    col(LoginFailure.address) == address, col(LoginFailure.at) <= stale))
+                session.add(LoginFailure(address=address, at=now))
+            raise AuthFailed("Unknown badge; scan again or log in with your user name")
+        _verify(_DUMMY_HASH, secret)  # same time as a real check: no probing for names
+        raise AuthFailed("Wrong user name or PIN")
+    _check_usable(found, now)
+    secret_ok = bool(badge) or _verify(found.secret_hash, secret)
     failure: AuthFailed | None = None
     with db.write() as session:
-        if badge:
-            a = session.exec(select(Associate).where(Associate.badge_code == badge.strip()).with_for_update()).first()
-            if a is None:
-                raise AuthFailed("Unknown badge; scan again or log in with your user name")
-            _check_usable(a, now)
+        # FOR UPDATE: concurrent wrong PINs each count (PostgreSQL; SQLite writers queue anyway)
+        a = session.exec(select(Associate).where(Associate.id == found.id).with_for_update()).one()
+        _check_usable(a, now)  # it may have been locked while the PIN was being checked
+        if not secret_ok:
+            a.failed_logins += 1
+            if a.failed_logins >= policy.lockout_failures:
+                a.failed_logins = 0
+                a.locked_until = now + timedelta(minutes=policy.lockout_minutes)
+                failure = AccountLocked(
+                    f"Account locked for {policy.lockout_minutes} min after {policy.lockout_failures} failed logins"
+                )
+            else:
+                left = policy.lockout_failures - a.failed_logins
+                failure = AuthFailed(f"Wrong user name or PIN ({left} tries left)")
+            session.add(a)
         else:
-            # FOR UPDATE: concurrent wrong PINs each count (PostgreSQL; SQLite writers queue anyway)
-            query = select(Associate).where(Associate.username == username.strip().lower()).with_for_update()
-            a = session.exec(query).first()
-            if a is None:
-                _verify(_DUMMY_HASH, secret)  # same time as a real check: no probing for names
-                raise AuthFailed("Wrong user name or PIN")
-            _check_usable(a, now)
-            if not _verify(a.secret_hash, secret):
-                a.failed_logins += 1
-                if a.failed_logins >= policy.lockout_failures:
-                    a.failed_logins = 0
-                    a.locked_until = now + timedelta(minutes=policy.lockout_minutes)
-                    failure = AccountLocked(
-                        f"Account locked for {policy.lockout_minutes} min after "
-                        f"{policy.lockout_failures} failed logins"
-                    )
-                else:
-                    left = policy.lockout_failures - a.failed_logins
-                    failure = AuthFailed(f"Wrong user name or PIN ({left} tries left)")
-                session.add(a)
-        if failure is None:
             a.failed_logins = 0
             a.locked_until = None
             session.add(a)

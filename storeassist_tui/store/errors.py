@@ -79,3 +79,7 @@ class AccountInactive(DomainError):
 
 class SessionInvalid(DomainError):
     code, status = "session_invalid", 401
+
+
+class TooManyBadges(DomainError):
+    code, status = "too_many_badges", 429

@@ -59,6 +59,16 @@ class AuthToken(SQLModel, table=True):
     revoked_at: datetime | None = _ts(default=None)  # type: ignore[assignment]
 
 
+class LoginFailure(SQLModel, table=True):
+    """A refused badge login, by client address: badges are throttled per terminal."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (Index("ix_login_failure_address_at", "address", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    address: str = Field(max_length=64)
+    at: datetime = _ts(default_factory=utcnow)  # type: ignore[assignment]
+
+
 class IntegrationKey(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=100)
