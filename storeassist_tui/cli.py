@@ -39,6 +39,16 @@ def _date(text: str) -> datetime:
     return d if d.tzinfo else d.replace(tzinfo=UTC)
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"not a port: {text!r} (1-65535)")
+    return port
+
+
 def cmd_app(args: argparse.Namespace) -> int:
     import asyncio
 
@@ -184,12 +194,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("serve", parents=[common], help="run the backend API server (uvicorn)")
     s.add_argument("--host", default="127.0.0.1")
-    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--port", type=_port, default=8000)
     s.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
     s.add_argument("--access-log", action="store_true", help="log every request")
     s.set_defaults(func=cmd_serve)
 
-    d = sub.add_parser("db", help="database schema").add_subparsers(title="commands", metavar="COMMAND")
+    d = sub.add_parser("db", help="database schema").add_subparsers(title="commands", metavar="COMMAND", required=True)
     u = d.add_parser("upgrade", parents=[common], help="migrate the database to the latest schema")
     u.set_defaults(func=cmd_db_upgrade)
 
@@ -199,7 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--stores", type=int, default=1, help="how many demo stores (default 1)")
     s.set_defaults(func=cmd_seed)
 
-    st = sub.add_parser("store", help="stores").add_subparsers(title="commands", metavar="COMMAND")
+    st = sub.add_parser("store", help="stores").add_subparsers(title="commands", metavar="COMMAND", required=True)
     a = st.add_parser("add", parents=[common], help="add a store")
     a.add_argument("--id", required=True, help="store code (the platform's pickup-location code)")
     a.add_argument("--name", required=True)
@@ -214,7 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--cleanup-days", type=int, default=7, help="uncollected orders expire after (default 7)")
     a.set_defaults(func=cmd_store_add)
 
-    us = sub.add_parser("user", help="associates").add_subparsers(title="commands", metavar="COMMAND")
+    us = sub.add_parser("user", help="associates").add_subparsers(title="commands", metavar="COMMAND", required=True)
     a = us.add_parser("add", parents=[common], help="add an associate")
     a.add_argument("--username", required=True)
     a.add_argument("--name", help="display name")
@@ -229,7 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("username")
     a.set_defaults(func=cmd_user_unlock)
 
-    k = sub.add_parser("key", help="integration keys").add_subparsers(title="commands", metavar="COMMAND")
+    k = sub.add_parser("key", help="integration keys").add_subparsers(title="commands", metavar="COMMAND", required=True)
     a = k.add_parser("add", parents=[common], help="create a key for the commerce platform (printed once)")
     a.add_argument("name")
     a.set_defaults(func=cmd_key_add)
@@ -244,6 +254,13 @@ def _one_line(exc: BaseException) -> str:
 
     if isinstance(exc, DomainError):
         return exc.message
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError) and exc.errors():
+        # Settings from flags, STOREASSIST_* variables or the TOML file: name the setting.
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or exc.title
+        return f"setting {where}: {err['msg']}"
     text = str(exc).strip().splitlines()
     first = text[0] if text else type(exc).__name__
     try:

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from platformdirs import user_config_dir, user_data_dir
+from pydantic import Field
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -36,13 +37,13 @@ class Settings(BaseSettings):
     database_url: str = ""
     backend: str = ""  # URL of a running server; empty = embedded backend in-process
     store: str = ""  # the store this terminal works in; empty = the associate's first store
-    session_lifetime_s: int = 7200
-    lockout_failures: int = 6
-    lockout_minutes: int = 30
-    inactivity_logout_s: int = 600
-    scan_threshold_ms: int = 40  # keys closer than this are a scanner burst, not typing
-    poll_interval_s: float = 2.0
-    request_timeout_s: float = 5.0
+    session_lifetime_s: int = Field(default=7200, ge=60, le=7 * 86400)
+    lockout_failures: int = Field(default=6, ge=1, le=100)
+    lockout_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    inactivity_logout_s: int = Field(default=600, ge=0, le=86400)  # 0 = never
+    scan_threshold_ms: int = Field(default=40, ge=1, le=1000)  # keys closer than this are a scanner burst, not typing
+    poll_interval_s: float = Field(default=2.0, ge=0.2, le=300)
+    request_timeout_s: float = Field(default=5.0, ge=0.5, le=300)
     secret_key: str = ""  # signs customer check-in links; empty = generated once and kept in the database
     public_url: str = "http://localhost:8000"  # base of customer check-in links
     demo: bool | None = None  # show demo credentials on login; None = only on the embedded default database

@@ -82,6 +82,27 @@ def test_failures_are_one_line(url: str, args: list[str], message: str) -> None:
     assert message in out.stderr and len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(["db"], "required: COMMAND"), (["user"], "required: COMMAND"), (["store"], "required: COMMAND"),
+     (["key"], "required: COMMAND"), (["serve", "--port", "70000"], "not a port"),
+     (["serve", "--port", "http"], "not a port")],
+)
+def test_usage_errors_do_not_start_anything(args: list[str], message: str) -> None:
+    out = run(*args)  # without a subcommand a group must not fall through to the terminal app
+    assert out.returncode == 2 and message in out.stderr and "Traceback" not in out.stderr
+    assert not out.stdout
+
+
+def test_bad_setting_names_the_setting(url: str) -> None:
+    out = subprocess.run([sys.executable, "-m", "storeassist_tui.cli", "db", "upgrade", "--database-url", url],
+                         capture_output=True, text=True, timeout=60,
+                         env={"PATH": "/usr/bin:/bin", "HOME": str(Path.home()), "STOREASSIST_CONFIG": "/nonexistent",
+                              "STOREASSIST_POLL_INTERVAL_S": "0"})
+    assert out.returncode == 1 and out.stderr.startswith("storeassist: error: setting poll_interval_s:")
+    assert len(out.stderr.strip().splitlines()) == 1
+
+
 def test_unreachable_database_is_one_line() -> None:
     out = run("db", "upgrade", "--database-url", "postgresql://nobody@127.0.0.1:1/none")
     assert out.returncode == 1 and out.stderr.startswith("storeassist: error: database:")
