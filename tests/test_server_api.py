@@ -47,6 +47,15 @@ async def test_auth_errors_are_json_with_a_code(api: httpx.AsyncClient) -> None:
     assert (r.status_code, r.json()["code"]) == (401, "locked")
 
 
+async def test_unknown_badges_are_throttled_per_terminal(api: httpx.AsyncClient) -> None:
+    for i in range(20):
+        r = await api.post("/api/v1/auth/login", json={"badge": f"B-77{i:02d}"})
+        assert (r.status_code, r.json()["code"]) == (401, "bad_credentials")
+    r = await api.post("/api/v1/auth/login", json={"badge": "B-1002"})
+    assert (r.status_code, r.json()["code"]) == (429, "too_many_badges") and "user name and PIN" in r.json()["message"]
+    assert (await api.post("/api/v1/auth/login", json={"username": "hana", "secret": "2222"})).status_code == 200
+
+
 async def test_logout_revokes_the_token(api: httpx.AsyncClient) -> None:
     h = await _login(api)
     assert (await api.get("/api/v1/auth/me", headers=h)).json()["username"] == "pat"
@@ -125,6 +134,9 @@ async def test_search_by_number_name_phone_email(api: httpx.AsyncClient) -> None
         assert some["id"] in [o["id"] for o in found["orders"]], q
     r = await api.get(f"/api/v1/orders/by-number/{detail['number']}", headers=h)
     assert r.json()["id"] == some["id"]
+    for wildcard in ("%", "_", "%%%%", "\\"):  # literal characters, not patterns matching every order
+        found = (await api.get(f"/api/v1/stores/{STORE}/orders", headers=h, params={"q": wildcard})).json()
+        assert found["orders"] == [], wildcard
     r = await api.get(f"/api/v1/stores/{STORE}/orders", headers=h, params={"status": "bogus"})
     assert r.status_code == 422
     page = (await api.get(f"/api/v1/stores/{STORE}/orders", headers=h, params={"limit": 10, "offset": 10})).json()

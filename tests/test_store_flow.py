@@ -101,8 +101,18 @@ def test_curbside_needs_a_spot_and_the_store_to_offer_it(demo_db: Database, peop
     with pytest.raises(InvalidInput, match="no curbside"):
         handoff.associate_checkin(demo_db, people["hana"], oid, handoff.CheckInForm(location="curbside", spot="P1"),
                                   rid())
+    _set_store(demo_db, curbside_enabled=True)
+    with pytest.raises(InvalidInput, match="No parking spot Z9 here: choose P1, P2"):
+        handoff.associate_checkin(demo_db, people["hana"], oid, handoff.CheckInForm(location="curbside", spot="Z9"),
+                                  rid())
+    view = handoff.associate_checkin(demo_db, people["hana"], oid,
+                                     handoff.CheckInForm(location="curbside", spot="p3", car_make="Kia"), rid())
+    assert (view.spot, view.car_make) == ("P3", "Kia")  # the store's spelling of the spot
+    view = handoff.associate_checkin(demo_db, people["hana"], oid,
+                                     handoff.CheckInForm(location="curbside", spot="Other: by the trolleys"), rid())
+    assert view.spot == "Other: by the trolleys"
     view = handoff.associate_checkin(demo_db, people["hana"], oid, handoff.CheckInForm(), rid())
-    assert (view.location, view.by) == ("in_store", "associate")
+    assert (view.location, view.by, view.spot) == ("in_store", "associate", "")
     with pytest.raises(Forbidden):
         handoff.associate_checkin(demo_db, people["pat"], oid, handoff.CheckInForm(), rid())
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 from pydantic import Field, field_validator
@@ -39,6 +40,18 @@ class CheckInForm(CleanModel):
         return v
 
 
+def _store_spot(store: Store, spot: str) -> str:
+    """One of the store's parking spots (in its spelling), or 'other ...' with the customer's words;
+    a store that lists no spots takes any text."""
+    spots: list[str] = json.loads(store.parking_spots or "[]")
+    if not spots or spot.lower().startswith("other"):
+        return spot
+    for known in spots:
+        if known.lower() == spot.lower():
+            return known
+    raise InvalidInput(f"No parking spot {spot[:20]} here: choose {', '.join(spots[:12])} or other")
+
+
 def _apply_checkin(tx: Tx, o: Order, form: CheckInForm, by: str) -> CheckInView:
     if o.status not in OPEN_STATES:
         raise WrongState(f"Order {o.number} is {o.status}: nothing to pick up")
@@ -49,6 +62,7 @@ def _apply_checkin(tx: Tx, o: Order, form: CheckInForm, by: str) -> CheckInView:
             raise InvalidInput("This store has no curbside pickup; please come inside")
         if not form.spot:
             raise InvalidInput("Choose your parking spot")
+        form = form.model_copy(update={"spot": _store_spot(store, form.spot)})
     c = tx.session.get(CheckIn, o.id)
     first = c is None
     if c is None:

@@ -179,9 +179,9 @@ def _match(session: Session, where: list[Any], q: str) -> Any:
         exact = col(Order.phone_key) == digits[-10:]
         if session.exec(select(Order.id).where(*where, exact).limit(1)).first() is not None:
             return exact
-    terms = [col(Order.search_text).contains(q)]
+    terms = [col(Order.search_text).contains(q, autoescape=True)]  # '%' and '_' are literal
     if len(digits) >= 4 and digits != q:
-        terms.append(col(Order.search_text).contains(digits))
+        terms.append(col(Order.search_text).contains(digits, autoescape=True))
     return or_(*terms)
 
 
