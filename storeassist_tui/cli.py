@@ -7,13 +7,20 @@ import getpass
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from storeassist_tui.config import Settings
 
 
 class CliError(Exception):
     """A failure to report as one line."""
+
+
+class Parser(argparse.ArgumentParser):
+    """Usage mistakes as one line too (the usage itself is one `--help` away)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -70,10 +77,16 @@ def cmd_app(args: argparse.Namespace) -> int:
         client, store_id=settings.store, demo=demo, poll_interval_s=settings.poll_interval_s,
         inactivity_logout_s=settings.inactivity_logout_s,
     )
+    async def run_then_close() -> None:
+        # The client's pooled connections belong to the app's event loop: close them on it.
+        try:
+            await app.run_async(mouse=False)
+        finally:
+            await client.aclose()
+
     try:
-        app.run(mouse=False)
+        asyncio.run(run_then_close())
     finally:
-        asyncio.run(client.aclose())
         if sys.stdout.isatty():
             sys.stdout.write("\x1b[2J\x1b[H")  # a VT220 has no alternate screen to leave
     return 0
@@ -85,10 +98,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from storeassist_tui.server import create_app
 
     settings = _settings(args)
+    _check_listen(args.host, args.port)
     db = _db(args)
+    kind = "SQLite" if db.is_sqlite else "PostgreSQL"
+    print(f"storeassist: serving on http://{args.host}:{args.port} ({kind}); Ctrl+C stops", flush=True)
     uvicorn.run(create_app(db, settings), host=args.host, port=args.port, log_level=args.log_level,
                 access_log=args.access_log)
     return 0
+
+
+def _check_listen(host: str, port: int) -> None:
+    """A taken port or an unknown host as one line, before uvicorn would log it its own way."""
+    import socket
+
+    try:
+        family, kind, proto, _, addr = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(addr)
+    except OSError as exc:
+        raise CliError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
@@ -126,6 +155,38 @@ def cmd_store_add(args: argparse.Namespace) -> int:
     )
     admin.add_store(_db(args), s)
     print(f"store {s.id} added")
+    return 0
+
+
+def cmd_store_list(args: argparse.Namespace) -> int:
+    from storeassist_tui.store import admin
+
+    stores = admin.list_stores(_db(args))
+    for s in stores:
+        rules = [name for name, on in (("curbside", s.curbside_enabled), ("signature", s.signature_required),
+                                       ("id-check", s.id_check_required), ("rejection", s.rejection_allowed)) if on]
+        spots = ",".join(s.parking_spots) or "-"
+        print(f"{s.id}\t{s.name}\t{s.timezone}\tlead {s.lead_time_minutes} min\t{' '.join(rules) or '-'}"
+              f"\tspots {spots}\tclean-up {s.cleanup_days} d")
+    if not stores:
+        print("no stores yet: storeassist store add --id ... --name ...")
+    return 0
+
+
+def cmd_user_list(args: argparse.Namespace) -> int:
+    from storeassist_tui.store import admin
+    from storeassist_tui.store.db import utcnow
+
+    now = utcnow()
+    users = admin.list_users(_db(args), args.only_store)
+    for u in users:
+        state = "locked" if u.locked_until and u.locked_until > now else (
+            "expired" if u.active_to and u.active_to <= now else (
+                "not yet active" if u.active_from and u.active_from > now else "active"))
+        print(f"{u.username}\t{u.display_name}\t{u.role}\t{','.join(u.stores)}\t"
+              f"{'badge' if u.badge else 'no badge'}\t{state}")
+    if not users:
+        print("no associates" + (f" in store {args.only_store}" if args.only_store else ""))
     return 0
 
 
@@ -182,7 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--database-url", help=db_help, default=argparse.SUPPRESS)
 
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="storeassist", parents=[common],
         description="Store Assist: pick, stage and hand off pickup orders. Without a command, runs the "
         "terminal app (embedded demo backend unless --backend is given).",
@@ -193,8 +254,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(title="commands", metavar="COMMAND")
 
     s = sub.add_parser("serve", parents=[common], help="run the backend API server (uvicorn)")
-    s.add_argument("--host", default="127.0.0.1")
-    s.add_argument("--port", type=_port, default=8000)
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 for all)")
+    s.add_argument("--port", type=_port, default=8000, help="TCP port (default 8000)")
     s.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
     s.add_argument("--access-log", action="store_true", help="log every request")
     s.set_defaults(func=cmd_serve)
@@ -224,6 +285,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--cleanup-days", type=int, default=7, help="uncollected orders expire after (default 7)")
     a.set_defaults(func=cmd_store_add)
 
+    a = st.add_parser("list", parents=[common], help="list the stores and their settings")
+    a.set_defaults(func=cmd_store_list)
+
     us = sub.add_parser("user", help="associates").add_subparsers(title="commands", metavar="COMMAND", required=True)
     a = us.add_parser("add", parents=[common], help="add an associate")
     a.add_argument("--username", required=True)
@@ -238,6 +302,10 @@ def build_parser() -> argparse.ArgumentParser:
     a = us.add_parser("unlock", parents=[common], help="clear a lock-out after failed logins")
     a.add_argument("username")
     a.set_defaults(func=cmd_user_unlock)
+
+    a = us.add_parser("list", parents=[common], help="list the associates")
+    a.add_argument("--store", dest="only_store", default="", help="only those of this store")
+    a.set_defaults(func=cmd_user_list)
 
     k = sub.add_parser("key", help="integration keys").add_subparsers(title="commands", metavar="COMMAND", required=True)
     a = k.add_parser("add", parents=[common], help="create a key for the commerce platform (printed once)")
@@ -260,7 +328,7 @@ def _one_line(exc: BaseException) -> str:
         # Settings from flags, STOREASSIST_* variables or the TOML file: name the setting.
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"]) or exc.title
-        return f"setting {where}: {err['msg']}"
+        return f"setting {where}: {err['msg'].removeprefix('Value error, ')}"
     text = str(exc).strip().splitlines()
     first = text[0] if text else type(exc).__name__
     try:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from platformdirs import user_config_dir, user_data_dir
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -47,6 +48,14 @@ class Settings(BaseSettings):
     secret_key: str = ""  # signs customer check-in links; empty = generated once and kept in the database
     public_url: str = "http://localhost:8000"  # base of customer check-in links
     demo: bool | None = None  # show demo credentials on login; None = only on the embedded default database
+
+    @field_validator("backend", "public_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and not re.match(r"^https?://[^/\s]+(/\S*)?$", value):
+            raise ValueError(f"{value[:60]!r} is not an http:// or https:// URL")
+        return value.rstrip("/")
 
     @classmethod
     def settings_customise_sources(

@@ -202,6 +202,15 @@ async def test_badge_login_and_an_unknown_badge(backend: BackendClient) -> None:
         assert app.session is not None and app.session.user.username == "hana"
 
 
+async def test_terminal_of_another_store_refuses_the_associate(backend: BackendClient) -> None:
+    app = StoreAssistApp(backend, store_id="elsewhere-9", poll_interval_s=0.1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_in(pilot, "pat", "1111")
+        await wait_for(pilot, lambda: "Pat Picker is not set up for store elsewhere-9" in screen_text(app))
+        assert isinstance(app.screen, LoginScreen) and app.session is None
+        assert "Ctrl+Q Quit" in screen_text(app)
+
+
 async def test_badge_scanned_after_a_wrong_pin_is_a_badge(backend: BackendClient) -> None:
     app = StoreAssistApp(backend, poll_interval_s=0.1)
     async with app.run_test(size=(40, 16)) as pilot:

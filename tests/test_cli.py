@@ -28,7 +28,7 @@ def url(tmp_path: Path) -> str:
 
 def test_help_of_every_command() -> None:
     for args in ([], ["serve"], ["db", "upgrade"], ["seed"], ["store", "add"], ["user", "add"], ["user", "unlock"],
-                 ["key", "add"], ["expire"]):
+                 ["store", "list"], ["user", "list"], ["key", "add"], ["expire"]):
         out = run(*args, "--help")
         assert out.returncode == 0 and "usage: storeassist" in out.stdout, args
 
@@ -52,6 +52,23 @@ async def test_set_up_a_store_and_an_associate_who_can_log_in(url: str) -> None:
     assert counts.all_orders == 0
     await client.aclose()
     assert run("user", "unlock", "jo", "--database-url", url).returncode == 0
+    listed = run("store", "list", "--database-url", url).stdout.splitlines()
+    assert listed[0].split("\t")[:3] == ["austin-01", "Austin", "America/Chicago"] and "spots A1,A2" in listed[0]
+    users = run("user", "list", "--store", "austin-01", "--database-url", url).stdout.splitlines()
+    assert users == ["jo\tJo Doe\tlead\taustin-01\tbadge\tactive"]
+    assert run("user", "list", "--store", "nowhere", "--database-url", url).stdout.strip() == "no associates in store nowhere"
+
+
+def test_serve_on_a_taken_port_is_one_line(url: str) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        out = run("serve", "--port", str(port), "--database-url", url)
+    assert out.returncode == 1 and out.stderr.strip() == (
+        f"storeassist: error: cannot listen on 127.0.0.1:{port}: Address already in use")
 
 
 def test_seed_many_orders_in_several_stores(url: str) -> None:
@@ -86,11 +103,11 @@ def test_failures_are_one_line(url: str, args: list[str], message: str) -> None:
     ("args", "message"),
     [(["db"], "required: COMMAND"), (["user"], "required: COMMAND"), (["store"], "required: COMMAND"),
      (["key"], "required: COMMAND"), (["serve", "--port", "70000"], "not a port"),
-     (["serve", "--port", "http"], "not a port")],
+     (["serve", "--port", "http"], "not a port"), (["user", "add"], "required: --username")],
 )
 def test_usage_errors_do_not_start_anything(args: list[str], message: str) -> None:
     out = run(*args)  # without a subcommand a group must not fall through to the terminal app
-    assert out.returncode == 2 and message in out.stderr and "Traceback" not in out.stderr
+    assert out.returncode == 2 and message in out.stderr and len(out.stderr.strip().splitlines()) == 1
     assert not out.stdout
 
 
@@ -101,6 +118,12 @@ def test_bad_setting_names_the_setting(url: str) -> None:
                               "STOREASSIST_POLL_INTERVAL_S": "0"})
     assert out.returncode == 1 and out.stderr.startswith("storeassist: error: setting poll_interval_s:")
     assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_backend_must_be_an_http_url() -> None:
+    out = run("--backend", "ftp://store-server")
+    assert out.returncode == 1 and out.stderr.strip() == (
+        "storeassist: error: setting backend: 'ftp://store-server' is not an http:// or https:// URL")
 
 
 def test_unreachable_database_is_one_line() -> None:

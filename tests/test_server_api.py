@@ -52,7 +52,7 @@ async def test_unknown_badges_are_throttled_per_terminal(api: httpx.AsyncClient)
         r = await api.post("/api/v1/auth/login", json={"badge": f"B-77{i:02d}"})
         assert (r.status_code, r.json()["code"]) == (401, "bad_credentials")
     r = await api.post("/api/v1/auth/login", json={"badge": "B-1002"})
-    assert (r.status_code, r.json()["code"]) == (429, "too_many_badges") and "user name and PIN" in r.json()["message"]
+    assert (r.status_code, r.json()["code"]) == (429, "too_many_badges") and "user name + PIN" in r.json()["message"]
     assert (await api.post("/api/v1/auth/login", json={"username": "hana", "secret": "2222"})).status_code == 200
 
 

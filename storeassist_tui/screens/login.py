@@ -42,6 +42,7 @@ HINTS = [
     Hint("Enter", "Next/Log in", "Enter", "OK"),
     Hint("Scan", "badge B-...", "Scan", "badge"),
     Hint("Esc", "Clear", "Esc", "Clear"),
+    Hint("Ctrl+Q", "Quit", "^Q", "Quit"),
 ]
 
 

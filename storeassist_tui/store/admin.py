@@ -8,7 +8,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel
-from sqlmodel import select
+from sqlmodel import col, select
 
 from storeassist_tui.store.auth import UserView, hash_secret, user_view
 from storeassist_tui.store.db import Database
@@ -106,6 +106,37 @@ def get_store(db: Database, store_id: str) -> StoreSettings:
         if store is None:
             raise NotFound(f"No store {store_id}")
         return store_settings(store)
+
+
+def list_stores(db: Database) -> list[StoreSettings]:
+    with db.read() as session:
+        return [store_settings(s) for s in session.exec(select(Store).order_by(col(Store.id)))]
+
+
+class UserRow(BaseModel):
+    username: str
+    display_name: str
+    role: str
+    stores: list[str]
+    badge: bool
+    locked_until: datetime | None
+    active_from: datetime | None
+    active_to: datetime | None
+
+
+def list_users(db: Database, store_id: str = "") -> list[UserRow]:
+    with db.read() as session:
+        links = session.exec(select(AssociateStore)).all()
+        stores_of: dict[int, list[str]] = {}
+        for link in links:
+            stores_of.setdefault(link.associate_id, []).append(link.store_id)
+        rows = [
+            UserRow(username=a.username, display_name=a.display_name, role=a.role,
+                    stores=sorted(stores_of.get(a.id or 0, [])), badge=a.badge_code is not None,
+                    locked_until=a.locked_until, active_from=a.active_from, active_to=a.active_to)
+            for a in session.exec(select(Associate).order_by(col(Associate.username)))
+        ]
+    return [r for r in rows if not store_id or store_id in r.stores]
 
 
 def add_user(

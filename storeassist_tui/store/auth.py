@@ -111,7 +111,7 @@ def _badge_throttle(session: Session, policy: AuthPolicy, address: str, now: dat
         free_at = recent[-1] + timedelta(minutes=policy.badge_window_minutes)
         minutes = max(1, int((free_at - now).total_seconds() + 59) // 60)
         raise TooManyBadges(
-            f"Too many unknown badges on this terminal; log in with user name and PIN or wait {minutes} min"
+            f"Too many unknown badges here: use user name + PIN, or wait {minutes} min"
         )
 
 
