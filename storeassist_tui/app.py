@@ -133,11 +133,6 @@ class StoreAssistApp(App[None]):
         """Called by the login screen once the backend accepted the associate."""
         self.session = session
         stores = session.user.stores
-        if self.configured_store_id and self.configured_store_id not in {s.id for s in stores}:
-            # a terminal set up for another store: nothing of this associate's to show here
-            self.request_logout(f"{session.user.display_name} is not set up for store {self.configured_store_id}",
-                                error=True)
-            return
         self.store_id = self.configured_store_id or (stores[0].id if stores else "")
         self._last_activity = time.monotonic()
         self._arm_inactivity(self.inactivity_logout_s)

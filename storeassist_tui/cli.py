@@ -175,16 +175,11 @@ def cmd_store_list(args: argparse.Namespace) -> int:
 
 def cmd_user_list(args: argparse.Namespace) -> int:
     from storeassist_tui.store import admin
-    from storeassist_tui.store.db import utcnow
 
-    now = utcnow()
     users = admin.list_users(_db(args), args.only_store)
     for u in users:
-        state = "locked" if u.locked_until and u.locked_until > now else (
-            "expired" if u.active_to and u.active_to <= now else (
-                "not yet active" if u.active_from and u.active_from > now else "active"))
         print(f"{u.username}\t{u.display_name}\t{u.role}\t{','.join(u.stores)}\t"
-              f"{'badge' if u.badge else 'no badge'}\t{state}")
+              f"{'badge' if u.badge else 'no badge'}\t{u.state}")
     if not users:
         print("no associates" + (f" in store {args.only_store}" if args.only_store else ""))
     return 0

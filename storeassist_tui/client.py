@@ -267,12 +267,14 @@ class BackendClient:
         return model.model_validate_json(resp.content)
 
     # Associates
-    async def login(self, username: str, secret: str) -> Session:
-        resp = await self._send("POST", "/api/v1/auth/login", json={"username": username, "secret": secret})
+    async def login(self, username: str, secret: str, store: str = "") -> Session:
+        """`store`: the store this terminal is set up for (an associate of other stores is refused)."""
+        body = {"username": username, "secret": secret, "store": store}
+        resp = await self._send("POST", "/api/v1/auth/login", json=body)
         return self._logged_in(Session.model_validate_json(resp.content))
 
-    async def login_badge(self, badge: str) -> Session:
-        resp = await self._send("POST", "/api/v1/auth/login", json={"badge": badge})
+    async def login_badge(self, badge: str, store: str = "") -> Session:
+        resp = await self._send("POST", "/api/v1/auth/login", json={"badge": badge, "store": store})
         return self._logged_in(Session.model_validate_json(resp.content))
 
     def _logged_in(self, session: Session) -> Session:

@@ -232,6 +232,15 @@ def send_burst(app: StoreAssistApp, text: str) -> None:
         app.post_message(events.Key(key, ch if ch.isprintable() else None))
 
 
+async def test_wrong_badge_then_right_one_back_to_back_logs_in(backend: BackendClient) -> None:
+    app = StoreAssistApp(backend, poll_interval_s=0.1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.1)
+        send_burst(app, "B-0000\rB-4242\rB-1002\r")  # the last scan, not lost behind two in-flight logins
+        await on_home(pilot, "Hana Handoff")
+        assert app.session is not None and app.session.user.username == "hana"
+
+
 async def test_login_typed_in_one_burst_and_pasted(backend: BackendClient) -> None:
     app = StoreAssistApp(backend, poll_interval_s=0.1)
     async with app.run_test(size=(40, 16)) as pilot:

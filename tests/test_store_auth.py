@@ -15,6 +15,7 @@ from storeassist_tui.store.errors import (
     AccountLocked,
     AuthFailed,
     Duplicate,
+    Forbidden,
     InvalidInput,
     NotFound,
     RequestIdReused,
@@ -57,6 +58,18 @@ def test_unlock_by_administrator(demo_db: Database) -> None:
             auth.login(demo_db, POLICY, username="hana", secret="9999")
     admin.unlock_user(demo_db, "hana")
     assert auth.login(demo_db, POLICY, username="hana", secret="2222").user.role == "handoff"
+
+
+def test_terminal_of_another_store_refuses_without_a_session(demo_db: Database) -> None:
+    with demo_db.read() as s:
+        tokens_before = len(s.exec(select(AuthToken)).all())
+    with pytest.raises(Forbidden, match="Pat Picker is not set up for store elsewhere-9"):
+        auth.login(demo_db, POLICY, username="pat", secret="1111", store="elsewhere-9")
+    with pytest.raises(Forbidden):
+        auth.login(demo_db, POLICY, badge="B-1001", store="elsewhere-9")
+    with demo_db.read() as s:
+        assert len(s.exec(select(AuthToken)).all()) == tokens_before
+    assert auth.login(demo_db, POLICY, username="pat", secret="1111", store=STORE).user.username == "pat"
 
 
 def test_unknown_user_and_badge(demo_db: Database) -> None:

@@ -102,6 +102,9 @@ class LoginScreen(StoreScreen):
         self._initial_message = message
         self._initial_error = error
         self._busy = False
+        # A scan that came while a login was in flight (a wrong badge, then the right one, back
+        # to back): tried next if that login fails, dropped if it succeeds.
+        self._next: tuple[str, str, str] | None = None
 
     def compose(self) -> ComposeResult:
         store = self.store_app.store_id
@@ -179,6 +182,7 @@ class LoginScreen(StoreScreen):
 
     def _start(self, *, user: str = "", secret: str = "", badge: str = "") -> None:
         if self._busy:
+            self._next = (user, secret, badge)
             return
         self._busy = True
         self.say("Logging in...")
@@ -187,13 +191,19 @@ class LoginScreen(StoreScreen):
     async def _login(self, user: str, secret: str, badge: str) -> None:
         client = self.store_app.client
         try:
-            session: Session = await (client.login_badge(badge) if badge else client.login(user, secret))
+            store = self.store_app.configured_store_id
+            session: Session = await (client.login_badge(badge, store) if badge else client.login(user, secret, store))
         except Exception as exc:  # noqa: BLE001 - BackendError: its message; unreachable: "offline since"; never a traceback
             self._busy = False
             if self.is_attached:
                 self.pin_field.value = ""
                 (self.user_field if badge or not user else self.pin_field).focus()
                 self.fail(exc)
+                if self._next is not None:
+                    user, secret, badge = self._next
+                    self._next = None
+                    self._start(user=user, secret=secret, badge=badge)
             return
         self._busy = False
+        self._next = None
         self.store_app.start_session(session)

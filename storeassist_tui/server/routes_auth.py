@@ -21,6 +21,7 @@ class LoginBody(CleanModel):
     username: str = Field(default="", max_length=64)
     secret: str = Field(default="", max_length=128)
     badge: str = Field(default="", max_length=64)
+    store: str = Field(default="", max_length=64)  # the store the terminal is set up for, if any
 
 
 class DemoInfo(BaseModel):
@@ -39,7 +40,7 @@ def login(body: LoginBody, ctx: Ctx, request: Request) -> auth.LoginResult:
         raise InvalidInput("Scan your badge, or give your user name and PIN")
     address = request.client.host if request.client else ""  # unknown badges are throttled per terminal
     return auth.login(ctx.db, ctx.policy, username=body.username, secret=body.secret, badge=body.badge,
-                      address=address)
+                      address=address, store=body.store)
 
 
 @router.post("/auth/logout", tags=["associates"], status_code=204)

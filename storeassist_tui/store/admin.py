@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel
 from sqlmodel import col, select
 
-from storeassist_tui.store.auth import UserView, hash_secret, user_view
-from storeassist_tui.store.db import Database
+from storeassist_tui.store.auth import UserView, account_state, hash_secret, user_view
+from storeassist_tui.store.db import Database, utcnow
 from storeassist_tui.store.errors import Duplicate, InvalidInput, NotFound
 from storeassist_tui.store.models import Associate, AssociateStore, Store
 from storeassist_tui.store.roles import permissions_of
@@ -119,12 +119,11 @@ class UserRow(BaseModel):
     role: str
     stores: list[str]
     badge: bool
-    locked_until: datetime | None
-    active_from: datetime | None
-    active_to: datetime | None
+    state: str  # auth.account_state: active, locked, not yet active, expired
 
 
 def list_users(db: Database, store_id: str = "") -> list[UserRow]:
+    now = utcnow()
     with db.read() as session:
         links = session.exec(select(AssociateStore)).all()
         stores_of: dict[int, list[str]] = {}
@@ -133,7 +132,7 @@ def list_users(db: Database, store_id: str = "") -> list[UserRow]:
         rows = [
             UserRow(username=a.username, display_name=a.display_name, role=a.role,
                     stores=sorted(stores_of.get(a.id or 0, [])), badge=a.badge_code is not None,
-                    locked_until=a.locked_until, active_from=a.active_from, active_to=a.active_to)
+                    state=account_state(a, now))
             for a in session.exec(select(Associate).order_by(col(Associate.username)))
         ]
     return [r for r in rows if not store_id or store_id in r.stores]

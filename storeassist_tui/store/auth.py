@@ -14,7 +14,14 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from storeassist_tui.store.db import Database, utcnow
-from storeassist_tui.store.errors import AccountInactive, AccountLocked, AuthFailed, SessionInvalid, TooManyBadges
+from storeassist_tui.store.errors import (
+    AccountInactive,
+    AccountLocked,
+    AuthFailed,
+    Forbidden,
+    SessionInvalid,
+    TooManyBadges,
+)
 from storeassist_tui.store.models import Associate, AssociateStore, AuthToken, IntegrationKey, LoginFailure, Store
 from storeassist_tui.store.roles import Actor
 
@@ -90,13 +97,25 @@ def user_view(a: Associate, stores: list[Store]) -> UserView:
     )
 
 
-def _check_usable(a: Associate, now: datetime) -> None:
+def account_state(a: Associate, now: datetime) -> str:
+    """'locked', 'not yet active', 'expired' or 'active'."""
     if a.locked_until and a.locked_until > now:
+        return "locked"
+    if a.active_from and a.active_from > now:
+        return "not yet active"
+    if a.active_to and a.active_to <= now:
+        return "expired"
+    return "active"
+
+
+def _check_usable(a: Associate, now: datetime) -> None:
+    state = account_state(a, now)
+    if state == "locked" and a.locked_until:
         minutes = max(1, int((a.locked_until - now).total_seconds() + 59) // 60)
         raise AccountLocked(f"Account locked after too many failed logins; try again in {minutes} min")
-    if a.active_from and a.active_from > now:
+    if state == "not yet active" and a.active_from:
         raise AccountInactive(f"Account not active until {a.active_from:%Y-%m-%d}")
-    if a.active_to and a.active_to <= now:
+    if state == "expired" and a.active_to:
         raise AccountInactive(f"Account expired on {a.active_to:%Y-%m-%d}")
 
 
@@ -117,9 +136,10 @@ def _badge_throttle(session: Session, policy: AuthPolicy, address: str, now: dat
 
 def login(
     db: Database, policy: AuthPolicy, *, username: str = "", secret: str = "", badge: str = "",
-    address: str = "", now: datetime | None = None,
+    address: str = "", store: str = "", now: datetime | None = None,
 ) -> LoginResult:
-    """Log in by user name + PIN/password, or by badge code alone.
+    """Log in by user name + PIN/password, or by badge code alone; `store` is the store the
+    terminal is set up for, if any: an associate of other stores only is refused there.
 
     The slow hash check runs outside any write transaction, so that a burst of logins never
     holds the database's write lock; only the outcome is written, on the freshly locked row.
@@ -170,6 +190,8 @@ def login(
             session.add(AuthToken(token_hash=token_digest(token), associate_id=a.id or 0, created_at=now,
                                   expires_at=expires))
             stores = _stores_of(session, a.id or 0)
+            if store and store not in {s.id for s in stores}:
+                raise Forbidden(f"{a.display_name} is not set up for store {store[:64]}")
             result = LoginResult(token=token, expires_at=expires, session_lifetime_s=policy.session_lifetime_s,
                                  user=user_view(a, stores))
     if failure is not None:  # raised after the commit, so the failed try is counted

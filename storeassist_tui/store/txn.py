@@ -112,9 +112,12 @@ class Tx:
             )
 
 
-def _retryable(exc: DBAPIError) -> bool:
-    """PostgreSQL's deadlock and serialization failures: the transaction may simply run again."""
-    return getattr(exc.orig, "sqlstate", None) in ("40P01", "40001")
+def _retryable(exc: Exception) -> bool:
+    """A lost race that a fresh run settles: the order changed under us, another writer took the
+    same unique key, or PostgreSQL broke a deadlock or serialization conflict."""
+    if isinstance(exc, (StaleOrder, IntegrityError)):
+        return True
+    return getattr(getattr(exc, "orig", None), "sqlstate", None) in ("40P01", "40001")
 
 
 def check_entry(entry: str) -> None:
@@ -164,8 +167,8 @@ def mutate(
                 )
                 session.flush()
             return result
-        except (StaleOrder, IntegrityError, DBAPIError) as exc:
-            if isinstance(exc, DBAPIError) and not isinstance(exc, IntegrityError) and not _retryable(exc):
+        except (StaleOrder, DBAPIError) as exc:
+            if not _retryable(exc):
                 raise
             if attempt == _ATTEMPTS - 1:
                 raise StaleOrder("The order is busy on another terminal; try again") from None

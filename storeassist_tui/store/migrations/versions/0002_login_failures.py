@@ -30,7 +30,6 @@ def upgrade() -> None:
         batch_op.create_index('ix_login_failure_address_at', ['address', 'at'], unique=False)
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table('login_failure', schema=None) as batch_op:
         batch_op.drop_index('ix_login_failure_address_at')
