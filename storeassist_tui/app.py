@@ -16,7 +16,8 @@ os.environ.setdefault("ESCDELAY", "400")  # an F-key split by network jitter mus
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
@@ -32,10 +33,21 @@ from storeassist_tui.client import (
     DemoCredential,
     Session,
 )
+from storeassist_tui.screens import StoreScreen
 from storeassist_tui.screens.home import HomeScreen
 from storeassist_tui.screens.login import LoginScreen
+from storeassist_tui.screens.pick_queue import PickQueueScreen
+from storeassist_tui.widgets.scan import END_KEYS, GS, Entry, ScanBuffer, ScanField
 
 ModuleFactory = Callable[[], Screen[object]]
+
+
+@dataclass(frozen=True)
+class Job:
+    """An action of `screen` (a key that changes something), run in turn with the scans."""
+
+    screen: Screen[object]
+    run: Callable[[], Awaitable[None]]
 
 
 class StoreAssistApp(App[None]):
@@ -53,7 +65,7 @@ class StoreAssistApp(App[None]):
 
     def __init__(
         self, client: BackendClient, *, store_id: str = "", demo: bool = False, poll_interval_s: float = 2.0,
-        inactivity_logout_s: float = 600,
+        inactivity_logout_s: float = 600, scan_threshold_ms: float = 40,
     ) -> None:
         super().__init__(ansi_color=True)
         self.theme = "ansi-dark"
@@ -65,20 +77,93 @@ class StoreAssistApp(App[None]):
         self.inactivity_logout_s = inactivity_logout_s
         self.session: Session | None = None
         self.offline_since: datetime | None = None
-        self.modules: dict[str, ModuleFactory] = {}
+        self.modules: dict[str, ModuleFactory] = {"pick": PickQueueScreen}
+        # Where each open pick walk was (by its orders), so leaving and coming back resumes there.
+        self.walk_positions: dict[tuple[int, ...], tuple[int, int] | None] = {}
         self._demo_credentials: list[DemoCredential] | None = None
         self._last_activity = time.monotonic()
         self._inactivity_timer: Timer | None = None
+        self.scan_buffer = ScanBuffer(threshold_s=scan_threshold_ms / 1000)
+        # Scans and actions, in the order they came; one consumer hands them to the current screen.
+        self.inputs: asyncio.Queue[Entry | Job] = asyncio.Queue()
+        self.busy_with: Entry | Job | None = None
 
     # Start-up
     def on_mount(self) -> None:
+        self.run_worker(self._consume_inputs(), group="inputs", exit_on_error=False)
         self.push_screen(LoginScreen())
 
-    # Every key (and paste) counts as activity, whichever widget ends up handling it.
+    # Every key (and paste) counts as activity, whichever widget ends up handling it. On a screen
+    # that takes scans, the scan buffer gets the key first (widgets/scan.py says why here).
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.Paste)):
             self._last_activity = time.monotonic()
+            if not event.is_forwarded and self._scan_key(event):
+                return
         await super().on_event(event)
+
+    # The scan path ------------------------------------------------------------------------------
+    def _scan_key(self, event: events.Key | events.Paste) -> bool:
+        """Feed the scan buffer; True when the key was the buffer's (no binding sees it)."""
+        screen = self.screen
+        if not isinstance(screen, StoreScreen) or not screen.TAKES_SCANS:
+            return False
+        buf = self.scan_buffer
+        taken = True
+        if isinstance(event, events.Paste):
+            for entry in buf.paste(event.text):
+                self.inputs.put_nowait(entry)
+        elif event.key in END_KEYS:
+            if buf.empty:
+                # Nothing typed: Enter is the screen's key; the LF of a CR LF and a lone Tab are nothing.
+                taken = buf.crlf_tail(event.key, event.time) or event.key == "tab"
+            elif (entry := buf.end(event.key, event.time)) is not None:
+                self.inputs.put_nowait(entry)
+        elif event.key == "backspace":
+            taken = not buf.empty
+            buf.backspace(event.time)
+        elif event.character == GS or (event.is_printable and event.character):
+            if event.key == "space" and buf.empty:
+                taken = False  # Space with nothing typed is the screen's key (mark an order)
+            else:
+                buf.add(event.character or "", event.time)
+        elif event.character and not event.character.isprintable() and not buf.empty:
+            pass  # a control character inside a scan (STX / ETX framing): dropped
+        else:
+            taken = False
+        self.show_scan_buffer()
+        return taken
+
+    def show_scan_buffer(self) -> None:
+        for scan_field in self.screen.query(ScanField):
+            scan_field.show_buffer(self.scan_buffer.text)
+
+    def submit(self, screen: Screen[object], run: Callable[[], Awaitable[None]]) -> None:
+        """Run a screen's action in turn with the scans that came before it."""
+        self.inputs.put_nowait(Job(screen, run))
+
+    @property
+    def waiting_inputs(self) -> int:
+        return self.inputs.qsize()
+
+    async def _consume_inputs(self) -> None:
+        """One at a time: each scan goes to the screen current when its turn comes, after the
+        previous one has finished (including any screen it opened)."""
+        while True:
+            item = await self.inputs.get()
+            self.busy_with = item
+            screen = self.screen
+            try:
+                if isinstance(item, Job):
+                    if item.screen is screen:  # the associate left that screen: the key is void
+                        await item.run()
+                elif isinstance(screen, StoreScreen) and screen.TAKES_SCANS:
+                    await screen.handle_entry(item)
+            except Exception as exc:  # noqa: BLE001 - a failed entry is one line, never the end of the app
+                if isinstance(screen, StoreScreen) and screen.is_attached:
+                    screen.fail(exc)
+            finally:
+                self.busy_with = None
 
     # Errors: one line, never a traceback
     def describe_error(self, error: BaseException) -> str:
@@ -132,6 +217,7 @@ class StoreAssistApp(App[None]):
     def start_session(self, session: Session) -> None:
         """Called by the login screen once the backend accepted the associate."""
         self.session = session
+        self.scan_buffer.clear()
         stores = session.user.stores
         self.store_id = self.configured_store_id or (stores[0].id if stores else "")
         self._last_activity = time.monotonic()

@@ -75,6 +75,7 @@ def cmd_app(args: argparse.Namespace) -> int:
         client = embedded_client(db, settings)
     app = StoreAssistApp(
         client, store_id=settings.store, demo=demo, poll_interval_s=settings.poll_interval_s,
+        scan_threshold_ms=settings.scan_threshold_ms,
         inactivity_logout_s=settings.inactivity_logout_s,
     )
     async def run_then_close() -> None:

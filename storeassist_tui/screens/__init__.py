@@ -18,17 +18,23 @@ os.environ.setdefault("TEXTUAL_DISABLE_KITTY_KEY", "1")
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 os.environ.setdefault("ESCDELAY", "400")
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, cast
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
 
 from textual.containers import Vertical
 from textual.css.query import NoMatches
 from textual.screen import Screen
 
+from storeassist_tui.client import BackendUnavailable
 from storeassist_tui.widgets import Hint, KeyBar, MessageBar
+from storeassist_tui.widgets.scan import Entry
 
 if TYPE_CHECKING:
     from storeassist_tui.app import StoreAssistApp
+
+T = TypeVar("T")
+RETRY_DELAYS_S = (0.5, 1.0, 2.0, 4.0, 5.0)
 
 
 def bottom_bars(hints: Sequence[Hint]) -> Vertical:
@@ -49,9 +55,47 @@ class StoreScreen(Screen[None]):
     StoreScreen > #body { height: 1fr; overflow: hidden; }
     """
 
+    # A screen that takes scans sets this: the App's scan buffer then gets every printable key,
+    # and each finished entry is awaited in `handle_entry`, one at a time.
+    TAKES_SCANS: ClassVar[bool] = False
+
     @property
     def store_app(self) -> StoreAssistApp:
         return cast("StoreAssistApp", self.app)
+
+    async def handle_entry(self, entry: Entry) -> None:
+        """A scan or typed code for this screen (called by the App, one at a time)."""
+        self.fail("Nothing to scan on this screen")
+
+    def submit(self, run: Callable[[], Awaitable[None]]) -> None:
+        """Run an action that changes something in turn with the scans already queued."""
+        self.store_app.submit(self, run)
+
+    async def until_committed(self, call: Callable[[], Awaitable[T]], what: str) -> T:
+        """`call` until the backend answers. While it cannot be reached, say so and retry the same
+        request (the caller fixed its request id, so a retry never does it twice); a refusal
+        (BackendError) is raised to the caller. Scans that come meanwhile wait their turn."""
+        tries = 0
+        while True:
+            try:
+                result = await call()
+            except BackendUnavailable as exc:
+                app = self.store_app
+                since = f"{app.note_offline():%H:%M}"
+                waiting = app.waiting_inputs
+                more = f"; {waiting} more waiting" if waiting else ""
+                self.fail([f"Offline since {since}: {what} not saved yet, retrying{more}",
+                           f"Offline {since}: {what} not saved, retrying{more}",
+                           f"Offline: retrying {what}{more}"], kind="offline", bell=tries == 0)
+                self.log.warning(f"{what}: {exc}")
+                await asyncio.sleep(RETRY_DELAYS_S[min(tries, len(RETRY_DELAYS_S) - 1)])
+                tries += 1
+                continue
+            if tries:
+                self.store_app.note_online()
+                if bar := self.message_bar:
+                    bar.clear("offline")
+            return result
 
     @property
     def message_bar(self) -> MessageBar | None:

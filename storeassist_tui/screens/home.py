@@ -3,10 +3,9 @@
 Keys: 1 / F1 Pick, 2 / F2 Stage, 3 / F3 Hand-off, 4 / F4 Orders; 0 / F10 log out. Esc does
 nothing here (it is "back" elsewhere, and home is as far back as it goes).
 
-The counts are polled by ONE worker that re-arms a one-shot timer after each answer, every
-`app.poll_interval_s` (the client sends If-None-Match, the server answers 304 when nothing
-changed). A failed poll shows "offline since HH:MM" and doubles the interval up to 30 s; the
-next answer clears it. The timer is cancelled when the screen goes away.
+The counts are polled (screens/poller.py: one request at a time, a one-shot timer re-armed after
+each answer, every `app.poll_interval_s`; the client sends If-None-Match, the server answers 304
+when nothing changed; offline back-off up to 30 s).
 """
 
 from __future__ import annotations
@@ -17,16 +16,14 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Static
 
-from storeassist_tui.client import BackendError, BackendUnavailable, Counts
+from storeassist_tui.client import Counts
 from storeassist_tui.screens import StoreScreen, bottom_bars
+from storeassist_tui.screens.poller import Poller
 from storeassist_tui.widgets import Hint, TitleBar
 from storeassist_tui.widgets.bars import BOLD_REVERSE
-
-MAX_BACKOFF_S = 30.0
 
 # (key, name on screen); the digits / F-keys select them.
 MODULES = [("pick", "Pick"), ("stage", "Stage"), ("handoff", "Hand-off"), ("orders", "Orders")]
@@ -124,11 +121,7 @@ class HomeScreen(StoreScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self._timer: Timer | None = None
-        self._delay = 0.0
-        self._polling = False  # a request is in flight: never two at once
-        self._active = False  # current screen: a module screen on top pauses the polling
-        self._leaving = False
+        self.poller = Poller(self, "counts", self._fetch, self._show)
 
     def compose(self) -> ComposeResult:
         app = self.store_app
@@ -144,75 +137,25 @@ class HomeScreen(StoreScreen):
         yield bottom_bars(HINTS)
 
     def on_mount(self) -> None:
-        self._delay = self.store_app.poll_interval_s
         if not self.store_app.store_id:
             self.fail("No store assigned to you; ask your lead")
 
     def on_screen_resume(self) -> None:
         """Shown (first time, or back from a module screen): fresh counts now, then every interval."""
-        self._active = True
-        self._stop_timer()
-        self._poll_now()
+        self.poller.resume()
 
     def on_screen_suspend(self) -> None:
-        """A module screen is on top: no polling for a screen nobody sees."""
-        self._active = False
-        self._stop_timer()
+        self.poller.pause()
 
     def on_unmount(self) -> None:
-        self._leaving = True
-        self._active = False
-        self._stop_timer()
+        self.poller.stop()
 
-    def _stop_timer(self) -> None:
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer = None
+    async def _fetch(self) -> Counts:
+        return await self.store_app.client.counts(self.store_app.store_id)
 
-    # Polling: one worker at a time; the next poll is armed only when this one has answered.
-    def _poll_now(self) -> None:
-        self._timer = None
-        if self._active and not self._leaving and not self._polling and self.store_app.store_id:
-            self._polling = True
-            self.run_worker(self._poll(), group="counts", exit_on_error=False)
-
-    def _back_off(self) -> None:
-        base = self.store_app.poll_interval_s
-        self._delay = min(max(self._delay * 2, base), max(MAX_BACKOFF_S, base))
-
-    async def _poll(self) -> None:
-        app = self.store_app
-        try:
-            counts = await app.client.counts(app.store_id)
-        except BackendUnavailable as exc:
-            first = app.offline_since is None
-            bar = self.message_bar
-            if first or (bar is not None and (bar.kind == "offline" or not bar.text)):
-                self.fail(exc, kind="offline", bell=first)  # rings once, when the link goes down
-            self._back_off()
-        except BackendError as exc:
-            if exc.status == 401:  # session expired or revoked elsewhere: back to the login screen
-                self._leaving = True
-                app.request_logout(exc.message, error=True)
-                return
-            bar = self.message_bar
-            self.fail(exc, kind="poll", bell=bar is None or bar.kind != "poll")
-            self._back_off()
-        except Exception as exc:  # noqa: BLE001 - never let a poll end the app
-            self.fail(exc, kind="poll", bell=False)
-            self._back_off()
-        else:
-            app.note_online()
-            self._delay = app.poll_interval_s
-            for widget in self.query(ModuleCounts):  # none while the screen is being taken down
-                widget.set_counts(counts)
-            if bar := self.message_bar:
-                bar.clear("offline")
-                bar.clear("poll")
-        finally:
-            self._polling = False
-            if self._active and not self._leaving and self.is_attached:
-                self._timer = self.set_timer(self._delay, self._poll_now, name="counts-poll")
+    def _show(self, counts: Counts) -> None:
+        for widget in self.query(ModuleCounts):  # none while the screen is being taken down
+            widget.set_counts(counts)
 
     # Keys
     def action_module(self, key: str) -> None:

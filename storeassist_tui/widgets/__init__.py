@@ -15,6 +15,8 @@ os.environ.setdefault("ESCDELAY", "400")
 
 from storeassist_tui.widgets.bars import Hint, KeyBar, MessageBar, TitleBar
 from storeassist_tui.widgets.field import AsciiField
-from storeassist_tui.widgets.text import FitLabel, ascii_line, first_fit
+from storeassist_tui.widgets.progress import AsciiProgress
+from storeassist_tui.widgets.scan import Entry, ScanBuffer, ScanField
+from storeassist_tui.widgets.text import FitLabel, FormLines, ascii_line, first_fit
 
-__all__ = ["AsciiField", "FitLabel", "Hint", "KeyBar", "MessageBar", "TitleBar", "ascii_line", "first_fit"]
+__all__ = ["AsciiField", "AsciiProgress", "Entry", "FitLabel", "FormLines", "Hint", "KeyBar", "MessageBar", "ScanBuffer", "ScanField", "TitleBar", "ascii_line", "first_fit"]

@@ -58,3 +58,36 @@ class FitLabel(Widget):
 
     def render(self) -> Text:
         return Text(first_fit(self._forms, self.size.width), no_wrap=True, overflow="crop", end="")
+
+
+class FormLines(Widget):
+    """Several lines, each given as forms longest first; each line draws the first that fits.
+    The first line can be bold (a heading, e.g. the item's description)."""
+
+    DEFAULT_CSS = """
+    FormLines { height: auto; width: 1fr; text-wrap: nowrap; text-overflow: clip; }
+    """
+
+    def __init__(self, *, bold_first: bool = False, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.bold_first = bold_first
+        self.rows: list[list[str]] = []
+
+    def set_rows(self, rows: Sequence[Sequence[str]]) -> None:
+        new = [[ascii_line(f) for f in forms] or [""] for forms in rows]
+        if new != self.rows:
+            resize = len(new) != len(self.rows)
+            self.rows = new
+            self.refresh(layout=resize)
+
+    def get_content_height(self, container: object, viewport: object, width: int) -> int:
+        return len(self.rows)
+
+    def render(self) -> Text:
+        width = self.size.width
+        text = Text(no_wrap=True, overflow="crop", end="")
+        for i, forms in enumerate(self.rows):
+            if i:
+                text.append("\n")
+            text.append(first_fit(forms, width), style="bold" if i == 0 and self.bold_first else "")
+        return text

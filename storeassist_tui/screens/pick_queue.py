@@ -1,0 +1,296 @@
+"""The pick queue: open orders by due time (overdue first), the overdue count on top.
+
+Keys: Up/Down/PgUp/PgDn/Home/End move; Enter picks the order under the cursor, or the batch
+when orders are marked; Space (or F2) marks / unmarks an order for a batch; F3 starts the batch;
+scan or type an order number to open it; Esc back to home. An order another associate is
+picking shows who; taking it over asks first (Enter yes, Esc no) and the backend records it.
+
+The list is polled (screens/poller.py); the cursor stays on the same order across refreshes.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.widget import Widget
+
+from storeassist_tui.client import BackendError, OrderSummary, PickQueue, new_request_id
+from storeassist_tui.screens import StoreScreen, bottom_bars
+from storeassist_tui.screens.pick_text import queue_header, queue_row
+from storeassist_tui.screens.pick_walk import PickWalkScreen
+from storeassist_tui.screens.poller import Poller
+from storeassist_tui.widgets import FitLabel, Hint, KeyBar, ScanField, TitleBar
+from storeassist_tui.widgets.bars import BOLD, BOLD_REVERSE, REVERSE
+from storeassist_tui.widgets.scan import Entry
+
+MAX_BATCH = 20  # the backend's limit too: it refuses more
+
+HINTS = [
+    Hint("Enter", "Pick", "Ent", "Pick"),
+    Hint("Spc/F2", "Mark", "Spc", "Mark"),
+    Hint("F3", "Batch", "F3", "Batch", "Bat"),
+    Hint("Esc", "Back", "Esc", "Back"),
+]
+CONFIRM_HINTS = [Hint("Enter", "Yes, take over", "Ent", "Yes"), Hint("Esc", "No", "Esc", "No")]
+
+
+class OrderList(Widget):
+    """The queue's rows; the cursor row in reverse video with `>`, marked rows with `*`."""
+
+    DEFAULT_CSS = """
+    OrderList { height: 1fr; width: 1fr; text-wrap: nowrap; text-overflow: clip; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.orders: list[OrderSummary] = []
+        self.marked: list[int] = []
+        self.cursor = 0
+        self.top = 0
+        self.me: int | None = None
+
+    @property
+    def current(self) -> OrderSummary | None:
+        return self.orders[self.cursor] if 0 <= self.cursor < len(self.orders) else None
+
+    def set_orders(self, orders: list[OrderSummary]) -> None:
+        """New rows; the cursor stays on the order it was on (or the row where it was)."""
+        keep = self.current.id if self.current else None
+        self.orders = orders
+        ids = [o.id for o in orders]
+        self.marked = [i for i in self.marked if i in ids]
+        if keep in ids:
+            self.cursor = ids.index(keep)
+        self.cursor = max(0, min(self.cursor, len(orders) - 1))
+        self.refresh()
+
+    def move(self, delta: int) -> None:
+        if self.orders:
+            self.cursor = max(0, min(self.cursor + delta, len(self.orders) - 1))
+            self.refresh()
+
+    def go_to(self, order_id: int) -> bool:
+        for i, o in enumerate(self.orders):
+            if o.id == order_id:
+                self.cursor = i
+                self.refresh()
+                return True
+        return False
+
+    def render(self) -> Text:
+        width, height = self.size
+        text = Text(no_wrap=True, overflow="crop", end="")
+        if not self.orders:
+            return Text("Nothing to pick.", end="")
+        if self.cursor < self.top:
+            self.top = self.cursor
+        elif self.cursor >= self.top + height:
+            self.top = self.cursor - height + 1
+        now = datetime.now(UTC)
+        for row, o in enumerate(self.orders[self.top:self.top + height]):
+            i = self.top + row
+            if row:
+                text.append("\n")
+            pieces = queue_row(o, now, self.me, o.id in self.marked, width)
+            line = Text(no_wrap=True, overflow="crop", end="")
+            for j, (s, late) in enumerate(pieces):
+                if i == self.cursor and j == 0:
+                    s = ">" + s[1:] if s.startswith(" ") else s
+                style = REVERSE if i == self.cursor else None
+                if late:
+                    style = BOLD_REVERSE if i != self.cursor else BOLD
+                line.append(s, style)
+            if i == self.cursor:
+                line.pad_right(max(width - len(line), 0))
+                line.stylize(REVERSE, 0, len(line))
+            line.truncate(width)
+            text.append_text(line)
+        return text
+
+
+class PickQueueScreen(StoreScreen):
+    """The open orders of the store, to start picking one or a batch (keys: module docstring)."""
+
+    TAKES_SCANS = True
+
+    DEFAULT_CSS = """
+    PickQueueScreen #overdue { height: 1; }
+    PickQueueScreen #header { height: 1; text-style: underline; }
+    PickQueueScreen.-narrow #header { display: none; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "move(-1)", show=False),
+        Binding("down", "move(1)", show=False),
+        Binding("pageup", "page(-1)", show=False),
+        Binding("pagedown", "page(1)", show=False),
+        Binding("home", "move(-100000)", show=False),
+        Binding("end", "move(100000)", show=False),
+        Binding("enter,f1", "pick", show=False),
+        Binding("space,f2", "mark", show=False),
+        Binding("f3", "batch", show=False),
+        Binding("escape", "back", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.poller = Poller(self, "pick-queue", self._fetch, self._show)
+        self.queue: PickQueue | None = None
+        self._confirm: list[int] | None = None  # the orders a take-over is asked for
+
+    def compose(self) -> ComposeResult:
+        app = self.store_app
+        name = app.session.user.display_name if app.session else ""
+        yield TitleBar(("Pick queue", "Pick"), (name, name.split()[0] if name else "", ""))
+        with Vertical(id="body"):
+            yield FitLabel("Loading...", id="overdue")
+            yield FitLabel("", id="header")
+            yield OrderList(id="orders")
+            yield ScanField("Scan or type order number:", "Order no.:", "Order:", id="scan")
+        yield bottom_bars(HINTS)
+
+    @property
+    def order_list(self) -> OrderList:
+        return self.query_one(OrderList)
+
+    def on_mount(self) -> None:
+        session = self.store_app.session
+        self.order_list.me = session.user.id if session else None
+
+    def on_screen_resume(self) -> None:
+        self.store_app.show_scan_buffer()
+        self.poller.resume()
+
+    def on_screen_suspend(self) -> None:
+        self.poller.pause()
+
+    def on_unmount(self) -> None:
+        self.poller.stop()
+
+    def on_resize(self) -> None:
+        super().on_resize()
+        self.query_one("#header", FitLabel).set_forms(queue_header(self.size.width))
+
+    async def _fetch(self) -> PickQueue:
+        return await self.store_app.client.pick_queue(self.store_app.store_id)
+
+    def _show(self, queue: PickQueue) -> None:
+        self.queue = queue
+        label = self.query_one("#overdue", FitLabel)
+        if queue.overdue:
+            label.set_forms(f"{queue.overdue} OVERDUE of {queue.total} to pick", f"{queue.overdue} LATE of {queue.total}",
+                            f"{queue.overdue} LATE")
+            label.styles.text_style = "bold reverse"
+        else:
+            label.set_forms(f"{queue.total} to pick, none overdue", f"{queue.total} to pick, 0 late", f"{queue.total} open")
+            label.styles.text_style = "bold"
+        self.order_list.set_orders(queue.orders)
+
+    async def refresh_now(self) -> None:
+        self._show(await self._fetch())
+
+    # Keys
+    def action_move(self, delta: int) -> None:
+        self.order_list.move(delta)
+
+    def action_page(self, direction: int) -> None:
+        self.order_list.move(direction * max(self.order_list.size.height - 1, 1))
+
+    def action_back(self) -> None:
+        if self._confirm is not None:
+            self._confirm = None
+            self._set_confirm_hints(False)
+            self.say("Not taken over")
+            return
+        self.app.pop_screen()
+
+    def action_mark(self) -> None:
+        ol = self.order_list
+        o = ol.current
+        if o is None:
+            return
+        if o.id in ol.marked:
+            ol.marked.remove(o.id)
+        elif len(ol.marked) >= MAX_BATCH:
+            self.fail(f"A batch holds at most {MAX_BATCH} orders")
+            return
+        else:
+            ol.marked.append(o.id)
+        n = len(ol.marked)
+        self.say((f"{n} marked for a batch: F3 or Enter starts it", f"{n} marked: F3 starts", f"{n} marked")
+                 if n else "No order marked")
+        ol.move(1)
+        ol.refresh()
+
+    def action_pick(self) -> None:
+        if self._confirm is not None:
+            ids = self._confirm
+            self._confirm = None
+            self._set_confirm_hints(False)
+            self.submit(lambda: self.start(ids, take_over=True))
+            return
+        ol = self.order_list
+        if ol.marked:
+            self.action_batch()
+        elif ol.current is not None:
+            ids = [ol.current.id]
+            self.submit(lambda: self.start(ids))
+        else:
+            self.fail("Nothing to pick")
+
+    def action_batch(self) -> None:
+        ids = list(self.order_list.marked)
+        if len(ids) < 1:
+            self.fail(("Mark orders with Space first, then F3", "Mark with Space first", "Mark first"))
+            return
+        self.submit(lambda: self.start(ids))
+
+    # Scans: an order number opens that order.
+    async def handle_entry(self, entry: Entry) -> None:
+        if entry.too_long:
+            self.fail(f"Not an order number ({entry.too_long} characters)")
+            return
+        if self._confirm is not None:
+            self._confirm = None
+            self._set_confirm_hints(False)
+        number = entry.text.strip()
+        try:
+            order = await self.store_app.client.order_by_number(number)
+        except BackendError as exc:
+            self.fail(exc.message if exc.status != 404 else f"No order {number[:24]} in this store")
+            return
+        if order.status not in ("new", "picking"):
+            self.fail(f"Order {order.number} is {order.status}: nothing to pick")
+            return
+        self.order_list.go_to(order.id)
+        await self.start([order.id])
+
+    async def start(self, order_ids: list[int], *, take_over: bool = False) -> None:
+        """Claim the orders (all or none) and open the walk; a take-over asks first."""
+        client = self.store_app.client
+        try:
+            result = await client.claim(order_ids, take_over=take_over, request_id=new_request_id())
+        except BackendError as exc:
+            if exc.code == "claimed_by_other" and not take_over:
+                self._confirm = order_ids
+                self._set_confirm_hints(True)
+                self.fail([exc.message + " Enter = yes, Esc = no", exc.message], kind="confirm")
+                return
+            self.fail(exc)
+            return
+        self.order_list.marked = []
+        if take_over:
+            self.say("Taken over")
+        await self.app.push_screen(PickWalkScreen(result.orders))
+
+    def _set_confirm_hints(self, confirming: bool) -> None:
+        self.query_one(KeyBar).set_hints(CONFIRM_HINTS if confirming else HINTS)
+        if not confirming and (bar := self.message_bar):
+            bar.clear("confirm")
+
+

@@ -1,0 +1,408 @@
+"""The pick walk: one order or a batch, line by line in aisle order, each unit scanned.
+
+Keys: scan (or type) an item code: counts one unit of that line (a code of another line of the
+walk moves there and counts it); F1 quantity: the next scan counts several units; F2 not found
+(all or part of what is left; Enter = all, or type how many); F3 skip to the next line (it comes
+back at the end); F4 finish; Up/Down choose a line; Esc back to the queue (the pick stays yours:
+opening it again resumes where it was).
+
+Nothing is shown as counted before the backend committed it. When the backend cannot be reached
+the screen says so and retries the same request (same request id: never counted twice); scans
+made meanwhile wait their turn, in order.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.widget import Widget
+
+from storeassist_tui.client import BackendError, Line, OrderDetail, new_request_id
+from storeassist_tui.screens import StoreScreen, bottom_bars
+from storeassist_tui.screens.pick_done import PickDoneScreen
+from storeassist_tui.screens.pick_text import detail_forms, money, tote_label, walk_row
+from storeassist_tui.widgets import AsciiProgress, FormLines, Hint, KeyBar, ScanField, TitleBar
+from storeassist_tui.widgets.bars import REVERSE
+from storeassist_tui.widgets.scan import Entry
+
+HINTS = [
+    Hint("F1", "Qty", "F1", "Qty"),
+    Hint("F2", "Not found", "F2", "Not fnd", "NF"),
+    Hint("F3", "Skip", "F3", "Skip"),
+    Hint("F4", "Finish", "F4", "Finish", "Fin"),
+    Hint("Esc", "Back", "Esc", "Back"),
+]
+PROMPT_HINTS = [Hint("Enter", "OK", "Ent", "OK"), Hint("Esc", "Cancel", "Esc", "Cancel", "No")]
+WalkKey = tuple[int, int]  # (order id, line id)
+
+
+def walk_order(orders: list[OrderDetail]) -> list[WalkKey]:
+    """All lines of the walk in one path through the store: aisle, else department; a batch's
+    orders interleaved so each aisle is visited once."""
+    totes = {o.id: i for i, o in enumerate(orders)}
+    rows = [(o, ln) for o in orders for ln in o.lines]
+    rows.sort(key=lambda r: (r[1].aisle == "", r[1].aisle, r[1].department, totes[r[0].id], r[1].line_nbr))
+    return [(o.id, ln.id) for o, ln in rows]
+
+
+class WalkLines(Widget):
+    """The lines of the walk; the current one in reverse video."""
+
+    DEFAULT_CSS = """
+    WalkLines { height: 1fr; width: 1fr; text-wrap: nowrap; text-overflow: clip; }
+    """
+
+    def __init__(self, walk: PickWalkScreen, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.walk = walk
+        self.top = 0
+
+    def render(self) -> Text:
+        width, height = self.size
+        keys, cursor = self.walk.keys, self.walk.cursor
+        if height <= 0:
+            return Text("", end="")
+        if cursor < self.top:
+            self.top = cursor
+        elif cursor >= self.top + height:
+            self.top = cursor - height + 1
+        text = Text(no_wrap=True, overflow="crop", end="")
+        for row, key in enumerate(keys[self.top:self.top + height]):
+            i = self.top + row
+            if row:
+                text.append("\n")
+            line = self.walk.line(key)
+            mark = ">" if i == cursor else ("s" if key in self.walk.skipped and line.pending else " ")
+            s = mark + walk_row(line, self.walk.tote(key[0]), width - 1)
+            text.append(s[:width].ljust(width) if i == cursor else s[:width], REVERSE if i == cursor else None)
+        return text
+
+
+class PickWalkScreen(StoreScreen):
+    """Scan the items of one order or a batch (keys: module docstring)."""
+
+    TAKES_SCANS = True
+
+    DEFAULT_CSS = """
+    PickWalkScreen #progress { height: 1; }
+    PickWalkScreen #detail { height: auto; }
+    PickWalkScreen.-tall #detail { margin: 1 0 0 0; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "move(-1)", show=False),
+        Binding("down", "move(1)", show=False),
+        Binding("f1", "quantity", show=False),
+        Binding("f2", "not_found", show=False),
+        Binding("f3", "skip", show=False),
+        Binding("f4", "finish", show=False),
+        Binding("enter", "enter", show=False),
+        Binding("escape", "back", show=False),
+    ]
+
+    def __init__(self, orders: list[OrderDetail]) -> None:
+        super().__init__()
+        self.orders: dict[int, OrderDetail] = {o.id: o for o in orders}
+        self.order_ids = [o.id for o in orders]
+        self.keys = walk_order(orders)
+        self.skipped: set[WalkKey] = set()
+        self.cursor = 0
+        self.mode = ""  # "", "quantity" or "not_found": what a typed number means
+        self.multiplier = 1  # units the next scan counts (F1)
+
+    # State ------------------------------------------------------------------------------------
+    @property
+    def batch(self) -> bool:
+        return len(self.order_ids) > 1
+
+    def tote(self, order_id: int) -> str:
+        return tote_label(self.order_ids.index(order_id)) if self.batch else ""
+
+    def line(self, key: WalkKey) -> Line:
+        order = self.orders[key[0]]
+        return next(ln for ln in order.lines if ln.id == key[1])
+
+    @property
+    def current(self) -> WalkKey | None:
+        return self.keys[self.cursor] if self.keys else None
+
+    @property
+    def units(self) -> tuple[int, int]:
+        """(resolved, ordered) units of the whole walk."""
+        lines = [ln for o in self.orders.values() for ln in o.lines]
+        return sum(ln.picked + ln.not_found for ln in lines), sum(ln.quantity for ln in lines)
+
+    def _first_open(self, start: int) -> int | None:
+        """The next line with units left at or after `start` (wrapping), lines skipped last."""
+        n = len(self.keys)
+        order = [(start + k) % n for k in range(n)]
+        fresh = [i for i in order if self.line(self.keys[i]).pending and self.keys[i] not in self.skipped]
+        later = [i for i in order if self.line(self.keys[i]).pending]
+        return (fresh or later or [None])[0]
+
+    def _remember(self) -> None:
+        self.store_app.walk_positions[tuple(sorted(self.order_ids))] = self.current
+
+    # Layout -------------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield TitleBar(*self._title())
+        with Vertical(id="body"):
+            yield AsciiProgress(id="progress")
+            yield WalkLines(self, id="lines")
+            yield FormLines(bold_first=True, id="detail")
+            yield ScanField("Scan item or type SKU:", "Scan item:", "Item:", id="scan")
+        yield bottom_bars(HINTS)
+
+    def _title(self) -> tuple[list[str], list[str]]:
+        if self.batch:
+            numbers = ", ".join(f"{self.tote(i)} {self.orders[i].number}" for i in self.order_ids)
+            n = len(self.order_ids)
+            return [f"Batch of {n}: {numbers}", f"Batch of {n} orders", f"Batch of {n}"], [""]
+        o = self.orders[self.order_ids[0]]
+        return [f"Pick {o.number} - {o.customer_name}", f"Pick {o.number}", o.number], [""]
+
+    def on_mount(self) -> None:
+        where = self.store_app.walk_positions.get(tuple(sorted(self.order_ids)))
+        if where in self.keys and self.line(where).pending:
+            self.cursor = self.keys.index(where)
+        else:
+            self.cursor = self._first_open(0) or 0
+        self._refresh_all()
+        done, total = self.units
+        if done:
+            self.say(f"Resumed: {done} of {total} units already done")
+
+    def on_screen_resume(self) -> None:
+        self.store_app.show_scan_buffer()
+
+    def _refresh_all(self) -> None:
+        done, total = self.units
+        self.query_one(AsciiProgress).set_progress(done, total)
+        self.query_one(WalkLines).refresh()
+        key = self.current
+        rows: list[list[str]] = []
+        if key is not None:
+            rows = detail_forms(self.line(key), self.orders[key[0]], self.tote(key[0]))
+        self.query_one(FormLines).set_rows(rows)
+        self._update_field()
+        self._remember()
+
+    def _update_field(self) -> None:
+        scan = self.query_one(ScanField)
+        if self.mode == "quantity":
+            scan.set_labels("How many units (then scan one):", "How many:", "Qty:")
+        elif self.mode == "not_found":
+            scan.set_labels("Not found - how many (Enter = all):", "Not found, how many:", "NF qty:")
+        elif self.multiplier > 1:
+            scan.set_labels(f"Scan item (counts {self.multiplier}):", f"Scan (x{self.multiplier}):",
+                            f"x{self.multiplier}:")
+        else:
+            scan.set_labels("Scan item or type SKU:", "Scan item:", "Item:")
+        self.query_one(KeyBar).set_hints(PROMPT_HINTS if self.mode else HINTS)
+
+    def _set_mode(self, mode: str) -> None:
+        self.mode = mode
+        self._update_field()
+
+    # Keys ---------------------------------------------------------------------------------------
+    def action_move(self, delta: int) -> None:
+        if self.keys:
+            self.cursor = max(0, min(self.cursor + delta, len(self.keys) - 1))
+            self.multiplier = 1
+            self._set_mode("")
+            self._refresh_all()
+
+    def action_back(self) -> None:
+        if self.mode or self.multiplier > 1:
+            self.multiplier = 1
+            self._set_mode("")
+            self.say("Cancelled")
+            return
+        self.app.pop_screen()
+
+    def action_quantity(self) -> None:
+        key = self.current
+        if key is None:
+            return
+        pending = self.line(key).pending
+        if pending < 2:
+            self.fail("One unit or none left on this line: just scan it" if pending else "This line is done")
+            return
+        self.multiplier = 1
+        self._set_mode("quantity")
+        self.say((f"Type 2 to {pending}, Enter; then scan the item once", f"Type 2-{pending}, Enter, scan",
+                  f"2-{pending}, Enter"))
+
+    def action_not_found(self) -> None:
+        key = self.current
+        if key is None:
+            return
+        line = self.line(key)
+        if not line.pending:
+            self.fail("Nothing left on this line")
+            return
+        self.multiplier = 1
+        self._set_mode("not_found")
+        what = line.description[:24]
+        self.say((f"Not found: {line.pending} x {what}? Enter = all, or type 1-{line.pending}. Refund issued at staging",
+                  f"Not found? Enter = all {line.pending}, or 1-{line.pending}; refund at staging",
+                  f"NF: Enter=all {line.pending}"), kind="prompt")
+
+    def action_enter(self) -> None:
+        """Enter with nothing typed: confirms a not-found of everything left; else nothing."""
+        if self.mode == "not_found" and (key := self.current) is not None:
+            pending = self.line(key).pending
+            self._set_mode("")
+            self.submit(lambda: self._not_found(key, pending))
+        elif self.mode == "quantity":
+            self.fail("Type how many units, then Enter (Esc cancels)")
+        else:
+            self.say(("Scan an item, or type its SKU and Enter", "Scan an item", "Scan"))
+
+    def action_skip(self) -> None:
+        key = self.current
+        if key is None:
+            return
+        self.multiplier = 1
+        self._set_mode("")
+        self.submit(lambda: self._skip(key))
+
+    def action_finish(self) -> None:
+        self.multiplier = 1
+        self._set_mode("")
+        self.submit(self._finish)
+
+    # Entries (scans and typed codes), one at a time ---------------------------------------------
+    async def handle_entry(self, entry: Entry) -> None:
+        if entry.too_long:
+            self.fail(f"Not an item code: {entry.too_long} characters (at most 64)")
+            return
+        text = entry.text.strip()
+        mode = self.mode
+        if mode and text.isdigit() and len(text) <= 3:
+            self._set_mode("")
+            key = self.current
+            if key is None:
+                return
+            n, pending = int(text), self.line(key).pending
+            if mode == "quantity":
+                if not 2 <= n <= pending:
+                    self.fail(f"Give 2 to {pending} units")
+                    self._set_mode("quantity")
+                    return
+                self.multiplier = n
+                self._update_field()
+                self.say(f"Now scan the item once: it counts {n} units")
+            else:
+                if not 1 <= n <= pending:
+                    self.fail(f"Give 1 to {pending} units")
+                    self._set_mode("not_found")
+                    return
+                await self._not_found(key, n)
+            return
+        if mode:
+            self._set_mode("")  # a scan instead of a number: the question is dropped, the scan counts
+            if bar := self.message_bar:
+                bar.clear("prompt")
+        await self._scan(text, entry.kind)
+
+    async def _scan(self, code: str, kind: str) -> None:
+        quantity, self.multiplier = self.multiplier, 1
+        key = self.current
+        request_id = new_request_id()  # one id for every retry of this scan
+        client = self.store_app.client
+        try:
+            result = await self.until_committed(
+                lambda: client.scan(self.order_ids, code, entry=kind, quantity=quantity,
+                                    line_id=key[1] if key else None, request_id=request_id),
+                f"scan {code[:20]}")
+        except BackendError as exc:
+            self._update_field()
+            self.fail(exc)
+            return
+        self.orders[result.order_id] = result.order
+        counted = (result.order_id, result.line_id)
+        line = self.line(counted)
+        if counted in self.keys:
+            self.cursor = self.keys.index(counted)
+        if not line.pending:
+            self.skipped.discard(counted)
+            nxt = self._first_open(self.cursor)
+            if nxt is not None:
+                self.cursor = nxt
+        self._refresh_all()
+        tote = self.tote(result.order_id)
+        to = f" -> tote {tote}" if tote else ""
+        how = " (typed)" if kind == "manual" else ""
+        units = f"{result.counted} x " if result.counted > 1 else ""
+        self.say([f"Counted {units}{line.description[:30]}{to}{how}: {line.picked}/{line.quantity}",
+                  f"OK {units}{line.description[:16]}{to} {line.picked}/{line.quantity}",
+                  f"OK {line.picked}/{line.quantity}{to}"])
+        if self.units[0] == self.units[1]:
+            self.say(("All units done: F4 to finish", "All done: F4 finish", "Done: F4"))
+
+    async def _not_found(self, key: WalkKey, quantity: int) -> None:
+        line = self.line(key)
+        request_id = new_request_id()
+        client = self.store_app.client
+        try:
+            order = await self.until_committed(
+                lambda: client.not_found(key[0], key[1], quantity, request_id=request_id), "not found")
+        except BackendError as exc:
+            self.fail(exc)
+            return
+        self.orders[order.id] = order
+        refund = money(quantity * line.unit_price_cents)
+        nxt = self._first_open(self.cursor)
+        if nxt is not None:
+            self.cursor = nxt
+        self._refresh_all()
+        self.say([f"{quantity} x {line.description[:24]} not found: refund {refund} at staging",
+                  f"{quantity} not found, refund {refund} at staging", f"NF {quantity}: {refund}"])
+
+    async def _skip(self, key: WalkKey) -> None:
+        request_id = new_request_id()
+        client = self.store_app.client
+        try:
+            order = await self.until_committed(lambda: client.skip(key[0], key[1], request_id=request_id), "skip")
+        except BackendError as exc:
+            self.fail(exc)
+            return
+        self.orders[order.id] = order
+        self.skipped.add(key)
+        nxt = self._first_open((self.keys.index(key) + 1) % len(self.keys))
+        if nxt is None or self.keys[nxt] == key:
+            self.say("Skipped; no other line left, this one is next again")
+        else:
+            self.say(("Skipped: it comes back at the end", "Skipped: back at the end", "Skipped"))
+        self.cursor = nxt if nxt is not None else self.cursor
+        self._refresh_all()
+
+    async def _finish(self) -> None:
+        done, total = self.units
+        if done < total:
+            left = total - done
+            self.fail((f"{left} units left: scan them or mark them not found (F2)",
+                       f"{left} left: scan or F2 not found", f"{left} left"))
+            return
+        client = self.store_app.client
+        finished: list[OrderDetail] = []
+        for oid in self.order_ids:
+            if self.orders[oid].status != "picking":
+                finished.append(self.orders[oid])
+                continue
+            request_id = new_request_id()
+            try:
+                order = await self.until_committed(
+                    lambda oid=oid, rid=request_id: client.finish_pick(oid, request_id=rid), "finish")
+            except BackendError as exc:
+                self.fail(exc)
+                return
+            self.orders[oid] = order
+            finished.append(order)
+        self.store_app.walk_positions.pop(tuple(sorted(self.order_ids)), None)
+        await self.app.switch_screen(PickDoneScreen(finished))
