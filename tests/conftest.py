@@ -12,6 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from ui import SwitchableTransport
 
 from storeassist_tui.client import BackendClient
 from storeassist_tui.config import Settings
@@ -100,3 +101,11 @@ def people(demo_db: Database) -> dict[str, Actor]:
         token = auth.login(demo_db, policy, username=cred.username, secret=cred.secret).token
         out[cred.username] = auth.authenticate(demo_db, token)[0]
     return out
+
+
+@pytest.fixture
+async def switchable(demo_db: Database, settings: Settings):  # type: ignore[no-untyped-def]
+    transport = SwitchableTransport(httpx.ASGITransport(app=create_app(demo_db, settings)))
+    client = BackendClient("http://embedded", transport=transport)
+    yield client, transport
+    await client.aclose()

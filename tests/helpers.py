@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from storeassist_tui import barcodes
 from storeassist_tui.store import picking, queries
 from storeassist_tui.store.db import Database
 from storeassist_tui.store.roles import Actor
@@ -48,6 +49,16 @@ def new_orders(db: Database, actor: Actor, n: int = 1) -> list[int]:
 def code_of(line: LineView) -> str:
     """The line's barcode (not its SKU), as printed on the item."""
     return next(c.code for c in line.codes if c.type != "SKU")
+
+
+def label_of(line: LineView) -> str:
+    """What a scanner reads off the item: its barcode; for a price-embedded item (deli, by
+    weight) a whole label 2 IIIII P DDDD C with the line's price, as the scale prints it."""
+    code = next(c for c in line.codes if c.type != "SKU")
+    if code.type == "PRICE_EMBEDDED_UPC":
+        body = f"{code.code}0{line.unit_price_cents % 10000:04d}"
+        return body + str(barcodes.gtin_check_digit(body))
+    return code.code
 
 
 def pick_all(db: Database, actor: Actor, order_id: int) -> OrderDetail:

@@ -46,8 +46,8 @@ class OrderList(Widget):
     OrderList { height: 1fr; width: 1fr; text-wrap: nowrap; text-overflow: clip; }
     """
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
         self.orders: list[OrderSummary] = []
         self.marked: list[int] = []
         self.cursor = 0
@@ -150,7 +150,7 @@ class PickQueueScreen(StoreScreen):
         with Vertical(id="body"):
             yield FitLabel("Loading...", id="overdue")
             yield FitLabel("", id="header")
-            yield OrderList(id="orders")
+            yield OrderList(id="orders", classes="flex")
             yield ScanField("Scan or type order number:", "Order no.:", "Order:", id="scan")
         yield bottom_bars(HINTS)
 
@@ -279,7 +279,7 @@ class PickQueueScreen(StoreScreen):
             if exc.code == "claimed_by_other" and not take_over:
                 self._confirm = order_ids
                 self._set_confirm_hints(True)
-                self.fail([exc.message + " Enter = yes, Esc = no", exc.message], kind="confirm")
+                self.fail(self._take_over_question(order_ids, exc.message), kind="confirm")
                 return
             self.fail(exc)
             return
@@ -287,6 +287,17 @@ class PickQueueScreen(StoreScreen):
         if take_over:
             self.say("Taken over")
         await self.app.push_screen(PickWalkScreen(result.orders))
+
+    def _take_over_question(self, order_ids: list[int], message: str) -> list[str]:
+        me = self.order_list.me
+        held = [o for o in self.order_list.orders if o.id in order_ids and o.claimed_by not in (None, me)]
+        if not held:
+            return [f"{message} Enter = yes, Esc = no", message]
+        who = held[0].claimed_by_name or "another associate"
+        first = who.split()[0]
+        what = held[0].number if len(order_ids) == 1 else f"{len(held)} of these orders"
+        return [f"{who} is picking {what}: take it over? Enter = yes, Esc = no",
+                f"{first} is picking {what}: take it over?", f"Take over from {first}?"]
 
     def _set_confirm_hints(self, confirming: bool) -> None:
         self.query_one(KeyBar).set_hints(CONFIRM_HINTS if confirming else HINTS)

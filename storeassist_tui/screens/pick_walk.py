@@ -56,8 +56,8 @@ class WalkLines(Widget):
     WalkLines { height: 1fr; width: 1fr; text-wrap: nowrap; text-overflow: clip; }
     """
 
-    def __init__(self, walk: PickWalkScreen, *, id: str | None = None) -> None:
-        super().__init__(id=id)
+    def __init__(self, walk: PickWalkScreen, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
         self.walk = walk
         self.top = 0
 
@@ -152,7 +152,7 @@ class PickWalkScreen(StoreScreen):
         yield TitleBar(*self._title())
         with Vertical(id="body"):
             yield AsciiProgress(id="progress")
-            yield WalkLines(self, id="lines")
+            yield WalkLines(self, id="lines", classes="flex")
             yield FormLines(bold_first=True, id="detail")
             yield ScanField("Scan item or type SKU:", "Scan item:", "Item:", id="scan")
         yield bottom_bars(HINTS)
@@ -250,6 +250,7 @@ class PickWalkScreen(StoreScreen):
         what = line.description[:24]
         self.say((f"Not found: {line.pending} x {what}? Enter = all, or type 1-{line.pending}. Refund issued at staging",
                   f"Not found? Enter = all {line.pending}, or 1-{line.pending}; refund at staging",
+                  f"NF Enter=all {line.pending} or 1-{line.pending}; refund at staging",
                   f"NF: Enter=all {line.pending}"), kind="prompt")
 
     def action_enter(self) -> None:

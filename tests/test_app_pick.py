@@ -1,0 +1,428 @@
+"""The pick module driven like an associate would, at 80x24 and 40x16: a real backend in-process
+(fresh demo database), scans arriving as a wedge sends them (keys posted back to back), typing
+with a person's pace; assertions on the screen and on what the database holds."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+from helpers import label_of
+from textual import events
+from textual.pilot import Pilot
+from ui import STORE, SwitchableTransport, screen_lines, screen_text, send_burst, wait_for
+
+from storeassist_tui.app import StoreAssistApp
+from storeassist_tui.client import BackendClient
+from storeassist_tui.screens.home import HomeScreen
+from storeassist_tui.screens.pick_done import PickDoneScreen
+from storeassist_tui.screens.pick_queue import PickQueueScreen
+from storeassist_tui.screens.pick_walk import PickWalkScreen
+from storeassist_tui.store import picking, queries
+from storeassist_tui.store.db import Database
+from storeassist_tui.store.roles import Actor
+from storeassist_tui.store.views import OrderDetail
+
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((40, 16), id="40x16")]
+NUMBER = re.compile(r"W\d{8}")
+
+
+@dataclass
+class Ctx:
+    app: StoreAssistApp
+    pilot: Pilot[None]
+    db: Database
+    lee: Actor
+    bells: list[str]
+
+    def text(self) -> str:
+        return screen_text(self.app)
+
+    async def until(self, what: str | object, timeout: float = 8.0) -> None:
+        if isinstance(what, str):
+            await wait_for(self.pilot, lambda: what in self.text(), timeout)
+        else:
+            await wait_for(self.pilot, what, timeout)  # type: ignore[arg-type]
+
+    def order(self, oid: int) -> OrderDetail:
+        return queries.get_order(self.db, self.lee, oid)
+
+    def actions(self, oid: int) -> list[tuple[str, str]]:
+        return [(e.action, e.entry) for e in queries.order_timeline(self.db, self.lee, oid)]
+
+    def scan(self, *codes: str) -> None:
+        """Codes as a keyboard wedge sends them: characters and CR, back to back, no waiting."""
+        send_burst(self.app, "".join(c + "\r" for c in codes))
+
+    async def type_slowly(self, text: str, end: str = "enter") -> None:
+        """A person at the keyboard: about 60 ms between keys (the scan threshold is 40 ms)."""
+        for ch in text:
+            self.app.post_message(events.Key(ch, ch))
+            await self.pilot.pause(0.06)
+        self.app.post_message(events.Key(end, "\r"))
+        await self.pilot.pause(0.06)
+
+    @property
+    def walk(self) -> PickWalkScreen:
+        assert isinstance(self.app.screen, PickWalkScreen), self.text()
+        return self.app.screen
+
+    async def open_order(self, number: str) -> PickWalkScreen:
+        self.scan(number)
+        await self.until(lambda: isinstance(self.app.screen, PickWalkScreen) and self.app.screen.is_mounted)
+        await self.until(" units")  # the progress bar is drawn
+        return self.walk
+
+    async def go_to_line(self, order_id: int, line_id: int) -> None:
+        """Move the cursor with Up / Down as the associate would."""
+        target = self.walk.keys.index((order_id, line_id))
+        while self.walk.cursor != target:
+            await self.pilot.press("down" if self.walk.cursor < target else "up")
+
+    async def settled(self, oid: int, units: int) -> None:
+        """Wait until the backend holds `units` resolved units for the order and the screen shows it."""
+        def done() -> bool:
+            o = self.order(oid)
+            return sum(ln.picked + ln.not_found for ln in o.lines) == units and (
+                not isinstance(self.app.screen, PickWalkScreen) or self.walk.units[0] >= units)
+        await self.until(done)
+
+
+@pytest.fixture
+async def people_db(demo_db: Database, people: dict[str, Actor]) -> tuple[Database, Actor]:
+    return demo_db, people["lee"]
+
+
+async def start(app: StoreAssistApp, pilot: Pilot[None], db: Database, lee: Actor) -> Ctx:
+    bells: list[str] = []
+    app.bell = lambda: bells.append("bell")  # type: ignore[method-assign]  # count what the associate hears
+    ctx = Ctx(app, pilot, db, lee, bells)
+    ctx.scan("B-1001")  # Pat's badge
+    await ctx.until(lambda: isinstance(app.screen, HomeScreen))
+    await pilot.press("1")
+    await ctx.until(lambda: isinstance(app.screen, PickQueueScreen) and app.screen.queue is not None)
+    return ctx
+
+
+@pytest.fixture
+async def pick_app(backend: BackendClient, people_db: tuple[Database, Actor],
+                   request: pytest.FixtureRequest) -> AsyncIterator[Ctx]:
+    app = StoreAssistApp(backend, poll_interval_s=0.2)
+    async with app.run_test(size=request.param) as pilot:
+        yield await start(app, pilot, *people_db)
+
+
+def new_orders(ctx: Ctx, n: int, *, min_units: int = 1) -> list[OrderDetail]:
+    q = queries.pick_queue(ctx.db, ctx.lee, STORE)
+    found = [ctx.order(o.id) for o in q.orders if o.status == "new" and o.units >= min_units]
+    assert len(found) >= n
+    return found[:n]
+
+
+def all_codes(order: OrderDetail) -> list[str]:
+    return [label_of(ln) for ln in order.lines for _ in range(ln.pending)]
+
+
+sized = pytest.mark.parametrize("pick_app", SIZES, indirect=True)
+
+
+# The queue -------------------------------------------------------------------------------------
+
+@sized
+async def test_queue_is_by_due_time_overdue_first_with_the_overdue_count(pick_app: Ctx) -> None:
+    ctx = pick_app
+    q = queries.pick_queue(ctx.db, ctx.lee, STORE)
+    assert q.overdue > 0
+    lines = screen_lines(ctx.app)
+    shown_late = re.search(r"(\d+) (OVERDUE|LATE) of (\d+)", ctx.text())
+    assert shown_late is not None, ctx.text()
+    assert int(shown_late.group(1)) in (q.overdue, q.overdue + 1) and int(shown_late.group(3)) == q.total
+    shown = [m.group(0) for line in lines for m in NUMBER.finditer(line)]
+    assert len(shown) >= 6
+    assert shown == [o.number for o in q.orders[:len(shown)]]
+    first = next(line for line in lines if q.orders[0].number in line)
+    assert "late" in first or "-" in first  # the first order is overdue, and says so
+
+
+@sized
+async def test_single_pick_to_finish(pick_app: Ctx) -> None:
+    ctx = pick_app
+    (order,) = new_orders(ctx, 1, min_units=3)
+    await ctx.open_order(order.number)
+    await ctx.until(f"0/{order.units}")
+    ctx.scan(*all_codes(order))
+    await ctx.settled(order.id, order.units)
+    await ctx.until(f"{order.units}/{order.units}")
+    await ctx.pilot.press("f4")
+    await ctx.until(lambda: isinstance(ctx.app.screen, PickDoneScreen))
+    assert f"Picked {order.units}" in ctx.text()
+    done = ctx.order(order.id)
+    assert done.status == "picked" and all(ln.picked == ln.quantity for ln in done.lines)
+    assert ctx.actions(order.id).count(("picked", "scan")) == order.units
+    await ctx.pilot.press("enter")
+    await ctx.until(lambda: isinstance(ctx.app.screen, PickQueueScreen))
+    await ctx.until(lambda: order.number not in ctx.text())
+    assert ctx.bells == []
+
+
+@sized
+async def test_batch_pick_of_three_orders(pick_app: Ctx) -> None:
+    ctx = pick_app
+    orders = new_orders(ctx, 3)
+    queue = ctx.app.screen
+    assert isinstance(queue, PickQueueScreen)
+    for o in orders:
+        assert queue.order_list.go_to(o.id)
+        await ctx.pilot.press("space")
+    await ctx.until("3 marked")
+    await ctx.pilot.press("f3")
+    await ctx.until(lambda: isinstance(ctx.app.screen, PickWalkScreen))
+    walk = ctx.walk
+    assert "Batch of 3" in ctx.text()
+    # The item detail says which tote each unit goes to.
+    tote_of = {o.id: walk.tote(o.id) for o in orders}
+    assert sorted(tote_of.values()) == ["A", "B", "C"]
+    key = walk.current
+    assert key is not None and f"Tote {tote_of[key[0]]}" in ctx.text()
+    codes = [c for o in orders for c in all_codes(o)]
+    ctx.scan(*codes)
+    total = sum(o.units for o in orders)
+    await ctx.until(lambda: ctx.walk.units == (total, total))
+    await ctx.pilot.press("f4")
+    await ctx.until(lambda: isinstance(ctx.app.screen, PickDoneScreen))
+    for o in orders:
+        after = ctx.order(o.id)
+        assert after.status == "picked" and all(ln.picked == ln.quantity for ln in after.lines)
+
+
+# Refusals --------------------------------------------------------------------------------------
+
+@sized
+async def test_wrong_item_is_refused_with_the_bell_and_changes_nothing(pick_app: Ctx) -> None:
+    ctx = pick_app
+    (order,) = new_orders(ctx, 1)
+    await ctx.open_order(order.number)
+    on_order = {label_of(ln) for ln in order.lines}
+    other = next(c for c in ("036022291225", "036023291231", "4006380000216") if c not in on_order)
+    ctx.scan(other)
+    await ctx.until("Wrong item")
+    assert ctx.bells
+    assert ctx.actions(order.id).count(("picked", "scan")) == 0
+    assert ctx.walk.units[0] == 0
+    ctx.scan("036000291002")  # bad check digit
+    await ctx.until(lambda: len(ctx.bells) >= 2)
+    assert "check digit" in ctx.text().lower()
+    assert sum(ln.picked for ln in ctx.order(order.id).lines) == 0
+
+
+@sized
+async def test_over_pick_is_refused(pick_app: Ctx) -> None:
+    ctx = pick_app
+    order = next(o for o in new_orders(ctx, 10) if any(ln.quantity == 1 for ln in o.lines))
+    line = next(ln for ln in order.lines if ln.quantity == 1)
+    await ctx.open_order(order.number)
+    ctx.scan(label_of(line), label_of(line))
+    await ctx.until("Over-pick")
+    assert ctx.bells
+    after = next(ln for ln in ctx.order(order.id).lines if ln.id == line.id)
+    assert after.picked == 1
+
+
+@sized
+async def test_typed_sku_is_counted_as_manual(pick_app: Ctx) -> None:
+    ctx = pick_app
+    (order,) = new_orders(ctx, 1)
+    line = order.lines[0]
+    await ctx.open_order(order.number)
+    await ctx.type_slowly(line.sku)
+    await ctx.settled(order.id, 1)
+    assert "typed" in ctx.text()
+    assert ctx.actions(order.id).count(("picked", "manual")) == 1
+    ctx.scan(label_of(line) if line.quantity > 1 else label_of(order.lines[-1]))
+    await ctx.settled(order.id, 2)
+    assert ctx.actions(order.id).count(("picked", "scan")) == 1
+
+
+@sized
+async def test_quantity_key_counts_several_units_with_one_scan(pick_app: Ctx) -> None:
+    ctx = pick_app
+    order = next(o for o in new_orders(ctx, 30) if any(ln.quantity >= 3 for ln in o.lines))
+    line = next(ln for ln in order.lines if ln.quantity >= 3)
+    await ctx.open_order(order.number)
+    await ctx.go_to_line(order.id, line.id)
+    await ctx.pilot.press("f1")
+    await ctx.type_slowly(str(line.quantity))
+    ctx.scan(label_of(line))
+    await ctx.settled(order.id, line.quantity)
+    after = next(ln for ln in ctx.order(order.id).lines if ln.id == line.id)
+    assert after.picked == line.quantity
+
+
+@sized
+async def test_not_found_partial_asks_and_refunds_at_staging(pick_app: Ctx) -> None:
+    ctx = pick_app
+    order = next(o for o in new_orders(ctx, 30) if any(ln.quantity >= 2 for ln in o.lines))
+    line = next(ln for ln in order.lines if ln.quantity >= 2)
+    await ctx.open_order(order.number)
+    await ctx.go_to_line(order.id, line.id)
+    await ctx.pilot.press("f2")
+    await ctx.until(lambda: "staging" in ctx.text() and "Enter" in ctx.text())
+    assert sum(ln.not_found for ln in ctx.order(order.id).lines) == 0  # asking changes nothing
+    await ctx.type_slowly("1")
+    await ctx.settled(order.id, 1)
+    after = ctx.order(order.id)
+    changed = next(ln for ln in after.lines if ln.id == line.id)
+    assert changed.not_found == 1 and changed.picked == 0
+    assert [(r.quantity, r.amount_cents, r.state) for r in after.refunds] == [(1, line.unit_price_cents, "pending")]
+    assert "staging" in ctx.text()
+    # Finishing is refused while units are left, then allowed.
+    await ctx.pilot.press("f4")
+    await ctx.until("left")
+    assert ctx.order(order.id).status == "picking"
+    ctx.scan(*all_codes(ctx.order(order.id)))
+    await ctx.settled(order.id, order.units)
+    await ctx.pilot.press("f4")
+    await ctx.until(lambda: isinstance(ctx.app.screen, PickDoneScreen))
+    assert "Refund" in ctx.text() and ctx.order(order.id).status == "picked"
+
+
+@sized
+async def test_esc_cancels_the_not_found_question(pick_app: Ctx) -> None:
+    ctx = pick_app
+    (order,) = new_orders(ctx, 1)
+    await ctx.open_order(order.number)
+    await ctx.pilot.press("f2")
+    await ctx.pilot.press("escape")
+    await ctx.until("Cancelled")
+    await ctx.pilot.press("enter")
+    await ctx.pilot.pause(0.2)
+    assert isinstance(ctx.app.screen, PickWalkScreen)
+    assert sum(ln.not_found for ln in ctx.order(order.id).lines) == 0
+
+
+@sized
+async def test_skip_and_come_back(pick_app: Ctx) -> None:
+    ctx = pick_app
+    order = next(o for o in new_orders(ctx, 30) if len(o.lines) >= 2)
+    walk = await ctx.open_order(order.number)
+    first = walk.current
+    assert first is not None
+    await ctx.pilot.press("f3")
+    await ctx.until(lambda: ctx.walk.current != first)
+    assert ("skipped", "scan") in ctx.actions(order.id) or any(a == "skipped" for a, _ in ctx.actions(order.id))
+    others = [label_of(ln) for ln in order.lines if ln.id != first[1] for _ in range(ln.quantity)]
+    ctx.scan(*others)
+    await ctx.settled(order.id, order.units - walk.line(first).quantity)
+    await ctx.until(lambda: ctx.walk.current == first)  # the skipped line is back
+    assert walk.line(first).description in ctx.text()
+
+
+# Take-over -------------------------------------------------------------------------------------
+
+@sized
+async def test_taking_over_anothers_pick_asks_and_is_recorded(pick_app: Ctx) -> None:
+    ctx = pick_app
+    (order,) = new_orders(ctx, 1)
+    picking.claim(ctx.db, ctx.lee, [order.id], "lee-claims-it")
+    queue = ctx.app.screen
+    assert isinstance(queue, PickQueueScreen)
+    await ctx.until(lambda: any(o.id == order.id and o.claimed_by for o in queue.order_list.orders))
+    assert queue.order_list.go_to(order.id)
+    await ctx.until("Lee")  # who is picking it shows in the row
+    await ctx.pilot.press("enter")
+    await ctx.until("take it over")
+    await ctx.pilot.press("escape")
+    await ctx.until("Not taken over")
+    assert ctx.order(order.id).claimed_by_name == "Lee Lead"
+    await ctx.pilot.press("enter")
+    await ctx.until("take it over")
+    await ctx.pilot.press("enter")
+    await ctx.until(lambda: isinstance(ctx.app.screen, PickWalkScreen))
+    assert ctx.order(order.id).claimed_by_name == "Pat Picker"
+    assert any(a == "taken_over" for a, _ in ctx.actions(order.id))
+
+
+# Bursts across screens -------------------------------------------------------------------------
+
+@sized
+async def test_order_then_items_in_one_burst_land_on_the_walk(pick_app: Ctx) -> None:
+    ctx = pick_app
+    order = next(o for o in new_orders(ctx, 30) if o.units >= 2)
+    codes = all_codes(order)[:2]
+    ctx.scan(order.number, *codes)  # "order barcode, item, item" delivered at once after a stall
+    await ctx.settled(order.id, 2)
+    assert isinstance(ctx.app.screen, PickWalkScreen)
+    assert ctx.actions(order.id).count(("picked", "scan")) == 2
+
+
+# The backend goes away -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_backend_down_mid_walk_then_back_loses_and_doubles_nothing(
+    switchable: tuple[BackendClient, SwitchableTransport], people_db: tuple[Database, Actor], size: tuple[int, int],
+) -> None:
+    client, transport = switchable
+    app = StoreAssistApp(client, poll_interval_s=0.2)
+    async with app.run_test(size=size) as pilot:
+        ctx = await start(app, pilot, *people_db)
+        order = next(o for o in new_orders(ctx, 30) if o.units >= 4)
+        await ctx.open_order(order.number)
+        codes = all_codes(order)
+        ctx.scan(codes[0])
+        await ctx.settled(order.id, 1)
+        transport.down = True
+        ctx.scan(codes[1], codes[2])
+        await ctx.until("Offline")
+        assert ctx.walk.units[0] == 1  # nothing shown as counted that the backend does not have
+        assert sum(ln.picked for ln in ctx.order(order.id).lines) == 1
+        transport.down = False
+        transport.lose_answers = True  # the next try reaches the backend, the answer is lost
+        await ctx.until(lambda: sum(ln.picked for ln in ctx.order(order.id).lines) >= 2)
+        transport.lose_answers = False
+        await ctx.settled(order.id, 3)
+        await ctx.pilot.pause(0.3)
+        assert sum(ln.picked for ln in ctx.order(order.id).lines) == 3
+        assert ctx.actions(order.id).count(("picked", "scan")) == 3
+        assert "Offline" not in ctx.text()
+
+
+# Resume ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_resume_after_leaving_and_after_the_app_restarts(
+    backend: BackendClient, people_db: tuple[Database, Actor], size: tuple[int, int],
+) -> None:
+    db, lee = people_db
+    order_id = 0
+    app = StoreAssistApp(backend, poll_interval_s=0.2)
+    async with app.run_test(size=size) as pilot:
+        ctx = await start(app, pilot, db, lee)
+        order = next(o for o in new_orders(ctx, 30) if len(o.lines) >= 2 and o.units >= 3)
+        order_id = order.id
+        walk = await ctx.open_order(order.number)
+        await ctx.go_to_line(*walk.keys[-1])  # the associate moved to the last line
+        where = ctx.walk.current
+        ctx.scan(label_of(ctx.walk.line(where)))  # type: ignore[arg-type]
+        await ctx.settled(order.id, 1)
+        await pilot.press("escape")
+        await ctx.until(lambda: isinstance(app.screen, PickQueueScreen))
+        ctx.scan(order.number)
+        await ctx.until(lambda: isinstance(app.screen, PickWalkScreen))
+        await ctx.until("Resumed")
+        assert ctx.walk.units[0] == 1
+    # A dropped SSH session: a new app, a new login; the pick is still Pat's and resumes.
+    app = StoreAssistApp(backend, poll_interval_s=0.2)
+    async with app.run_test(size=size) as pilot:
+        ctx = await start(app, pilot, db, lee)
+        queue = app.screen
+        assert isinstance(queue, PickQueueScreen)
+        await ctx.until(lambda: any(o.id == order_id and o.claimed_by for o in queue.order_list.orders))
+        assert queue.order_list.go_to(order_id)
+        await ctx.until("me")
+        await pilot.press("enter")
+        await ctx.until(lambda: isinstance(app.screen, PickWalkScreen))
+        await ctx.until("Resumed")
+        assert ctx.walk.units[0] == 1
+        assert ctx.bells == []

@@ -1,0 +1,92 @@
+"""Driving the real app like an associate: what the screen shows, keys, bursts, a cut network."""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable
+
+import httpx
+from rich.console import Console
+from rich.segment import Segment
+from textual import events
+from textual.pilot import Pilot
+
+from storeassist_tui.app import StoreAssistApp
+
+STORE = "demo-001"
+
+
+# What the user sees -----------------------------------------------------------------------------
+
+def render_segments(app: StoreAssistApp) -> list[Segment]:
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True,
+                      color_system="standard", legacy_windows=False)
+    update = app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
+    return list(console.render(update))
+
+
+def screen_text(app: StoreAssistApp) -> str:
+    """The whole screen as plain text, one line per terminal row."""
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True, record=True,
+                      color_system=None, legacy_windows=False)
+    console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
+    return console.export_text()
+
+
+def screen_lines(app: StoreAssistApp) -> list[str]:
+    return [line.rstrip() for line in screen_text(app).splitlines()]
+
+
+def styled(app: StoreAssistApp, needle: str) -> list[Segment]:
+    """The drawn segments whose text contains `needle`."""
+    return [s for s in render_segments(app) if not s.control and needle in s.text]
+
+
+async def wait_for(pilot: Pilot[None], what: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not what():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out; screen:\n{screen_text(pilot.app)}")  # type: ignore[arg-type]
+        await pilot.pause(0.02)
+
+
+async def type_text(pilot: Pilot[None], text: str) -> None:
+    await pilot.press(*text)
+
+
+async def log_in(pilot: Pilot[None], user: str, pin: str) -> None:
+    await type_text(pilot, user)
+    await pilot.press("enter")
+    await type_text(pilot, pin)
+    await pilot.press("enter")
+
+
+def send_burst(app: StoreAssistApp, text: str) -> None:
+    """Keys as a scanner or an SSH burst delivers them: all queued at once, no waiting for idle
+    in between (Pilot.press waits after every key, so it cannot show burst bugs)."""
+    for ch in text:
+        key = {"\r": "enter", "\n": "ctrl+j"}.get(ch, ch)
+        app.post_message(events.Key(key, ch if ch.isprintable() else None))
+
+
+class SwitchableTransport(httpx.AsyncBaseTransport):
+    """A real transport to the backend that can be cut: while `down`, every request fails with
+    httpx.ConnectError, as when the store Wi-Fi or the server goes away. While `lose_answers`,
+    the request reaches the backend (and is committed) but the answer is lost on the way back."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, down: bool = False) -> None:
+        self.inner, self.down, self.calls = inner, down, 0
+        self.lose_answers = False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.calls += 1
+        if self.down:
+            raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+        response = await self.inner.handle_async_request(request)
+        if self.lose_answers:
+            await response.aread()
+            raise httpx.ReadError("connection reset by peer", request=request)
+        return response
