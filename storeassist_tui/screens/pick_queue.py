@@ -142,6 +142,7 @@ class PickQueueScreen(StoreScreen):
         self.poller = Poller(self, "pick-queue", self._fetch, self._show)
         self.queue: PickQueue | None = None
         self._confirm: list[int] | None = None  # the orders a take-over is asked for
+        self._greeted = False  # the first answer points at a pick left open (dropped session)
 
     def compose(self) -> ComposeResult:
         app = self.store_app
@@ -189,7 +190,15 @@ class PickQueueScreen(StoreScreen):
         else:
             label.set_forms(f"{queue.total} to pick, none overdue", f"{queue.total} to pick, 0 late", f"{queue.total} open")
             label.styles.text_style = "bold"
-        self.order_list.set_orders(queue.orders)
+        ol = self.order_list
+        ol.set_orders(queue.orders)
+        if not self._greeted:
+            self._greeted = True
+            mine = [o for o in queue.orders if o.claimed_by is not None and o.claimed_by == ol.me]
+            if mine:
+                ol.go_to(mine[0].id)
+                self.say((f"You were picking {mine[0].number}: Enter resumes it", f"Enter resumes {mine[0].number}",
+                          "Enter resumes"))
 
     async def refresh_now(self) -> None:
         self._show(await self._fetch())
@@ -238,10 +247,17 @@ class PickQueueScreen(StoreScreen):
         if ol.marked:
             self.action_batch()
         elif ol.current is not None:
-            ids = [ol.current.id]
+            ids = self._with_my_batch(ol.current)
             self.submit(lambda: self.start(ids))
         else:
             self.fail("Nothing to pick")
+
+    def _with_my_batch(self, order: OrderSummary) -> list[int]:
+        """An order of a batch this associate left open: the whole batch resumes."""
+        me = self.order_list.me
+        if order.batch_id and order.claimed_by == me:
+            return [o.id for o in self.order_list.orders if o.batch_id == order.batch_id and o.claimed_by == me]
+        return [order.id]
 
     def action_batch(self) -> None:
         ids = list(self.order_list.marked)
@@ -268,7 +284,7 @@ class PickQueueScreen(StoreScreen):
             self.fail(f"Order {order.number} is {order.status}: nothing to pick")
             return
         self.order_list.go_to(order.id)
-        await self.start([order.id])
+        await self.start(self._with_my_batch(order))
 
     async def start(self, order_ids: list[int], *, take_over: bool = False) -> None:
         """Claim the orders (all or none) and open the walk; a take-over asks first."""
