@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
 from textual.containers import Vertical
 from textual.css.query import NoMatches
 from textual.screen import Screen
+from textual.widget import Widget
 
 from storeassist_tui.client import BackendUnavailable
 from storeassist_tui.widgets import Hint, KeyBar, MessageBar
@@ -37,9 +38,11 @@ T = TypeVar("T")
 RETRY_DELAYS_S = (0.5, 1.0, 2.0, 4.0, 5.0)
 
 
-def bottom_bars(hints: Sequence[Hint]) -> Vertical:
-    """The message bar over the key bar, docked at the bottom: always on screen, whatever the body."""
-    return Vertical(MessageBar(id="message"), KeyBar(hints), id="bottom")
+def bottom_bars(hints: Sequence[Hint], scan_field: Widget | None = None) -> Vertical:
+    """The message bar over the key bar, docked at the bottom: always on screen, whatever the body;
+    a screen that takes scans puts its scan field on top of them, so it is never clipped either."""
+    parts = [scan_field] if scan_field is not None else []
+    return Vertical(*parts, MessageBar(id="message"), KeyBar(hints), id="bottom")
 
 
 class StoreScreen(Screen[None]):

@@ -152,8 +152,7 @@ class PickQueueScreen(StoreScreen):
             yield FitLabel("Loading...", id="overdue")
             yield FitLabel("", id="header")
             yield OrderList(id="orders", classes="flex")
-            yield ScanField("Scan or type order number:", "Order no.:", "Order:", id="scan")
-        yield bottom_bars(HINTS)
+        yield bottom_bars(HINTS, ScanField("Scan or type order number:", "Order no.:", "Order:", id="scan"))
 
     @property
     def order_list(self) -> OrderList:

@@ -107,18 +107,18 @@ def detail_forms(line: Line, order: OrderDetail, tote: str) -> list[list[str]]:
     code = next((c for c in line.codes if c.type != "SKU"), None)
     code_text = f"{code.type or 'Code'} {code.code}" if code else ""
     where = line.aisle and f"Aisle {line.aisle}"
-    rows = [
-        [line.description],
-        ["  ".join(looks) or "No size / colour", short_looks or "-"],
+    rows = [[line.description]]
+    if tote:  # in a batch, which tote the unit goes to comes right after what it is
+        rows.append([f"Tote {tote}: order {order.number} ({order.customer_name})",
+                     f"Tote {tote}: {order.number}", f"Tote {tote}"])
+    rows += [
         [f"Qty {line.quantity}: picked {line.picked}, not found {line.not_found}, left {line.pending}",
          f"Qty {line.quantity} picked {line.picked} nf {line.not_found} left {line.pending}",
          f"{line.picked}+{line.not_found}nf of {line.quantity}, {line.pending} left"],
+        ["  ".join(looks) or "No size / colour", short_looks or "-"],
         [f"SKU {line.sku}  {code_text}  {where} ({line.department})".strip(),
          f"{line.sku} {code.code if code else ''} {line.aisle}".strip(),
          f"{line.sku} {line.aisle}".strip()],
         [f"Price {money(line.unit_price_cents)} each", money(line.unit_price_cents)],
     ]
-    if tote:
-        rows.append([f"Tote {tote}: order {order.number} ({order.customer_name})",
-                     f"Tote {tote}: {order.number}", f"Tote {tote}"])
     return rows

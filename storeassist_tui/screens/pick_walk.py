@@ -91,6 +91,7 @@ class PickWalkScreen(StoreScreen):
     PickWalkScreen #progress { height: 1; }
     PickWalkScreen #detail { height: auto; }
     PickWalkScreen.-tall #detail { margin: 1 0 0 0; }
+    PickWalkScreen.-short #lines { display: none; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -154,8 +155,7 @@ class PickWalkScreen(StoreScreen):
             yield AsciiProgress(id="progress")
             yield WalkLines(self, id="lines", classes="flex")
             yield FormLines(bold_first=True, id="detail")
-            yield ScanField("Scan item or type SKU:", "Scan item:", "Item:", id="scan")
-        yield bottom_bars(HINTS)
+        yield bottom_bars(HINTS, ScanField("Scan item or type SKU:", "Scan item:", "Item:", id="scan"))
 
     def _title(self) -> tuple[list[str], list[str]]:
         if self.batch:
@@ -174,7 +174,8 @@ class PickWalkScreen(StoreScreen):
         self._refresh_all()
         done, total = self.units
         if done:
-            self.say(f"Resumed: {done} of {total} units already done")
+            self.say((f"Resumed: {done} of {total} units already done", f"Resumed: {done}/{total} done",
+                      f"Resumed {done}/{total}"))
 
     def on_screen_resume(self) -> None:
         self.store_app.show_scan_buffer()
@@ -247,11 +248,15 @@ class PickWalkScreen(StoreScreen):
             return
         self.multiplier = 1
         self._set_mode("not_found")
-        what = line.description[:24]
-        self.say((f"Not found: {line.pending} x {what}? Enter = all, or type 1-{line.pending}. Refund issued at staging",
-                  f"Not found? Enter = all {line.pending}, or 1-{line.pending}; refund at staging",
-                  f"NF Enter=all {line.pending} or 1-{line.pending}; refund at staging",
-                  f"NF: Enter=all {line.pending}"), kind="prompt")
+        what, p = line.description[:24], line.pending
+        if p == 1:
+            forms = [f"Not found: 1 x {what}? Enter = yes, Esc = no. Refund issued at staging",
+                     "Not found? Enter = yes, Esc = no; refund at staging", "NF? Enter = yes"]
+        else:
+            forms = [f"Not found: {p} x {what}? Enter = all, or type 1-{p}. Refund issued at staging",
+                     f"Not found? Enter = all {p}, or 1-{p}; refund at staging",
+                     f"NF Enter=all {p} or 1-{p}; refund at staging", f"NF: Enter=all {p}"]
+        self.say(forms, kind="prompt")
 
     def action_enter(self) -> None:
         """Enter with nothing typed: confirms a not-found of everything left; else nothing."""
