@@ -16,7 +16,7 @@ os.environ.setdefault("ESCDELAY", "400")  # an F-key split by network jitter mus
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
@@ -43,11 +43,15 @@ ModuleFactory = Callable[[], Screen[object]]
 
 
 @dataclass(frozen=True)
-class Job:
-    """An action of `screen` (a key that changes something), run in turn with the scans."""
+class KeyPress:
+    """A screen key (F4, Enter with nothing typed, Esc...) on a screen that takes scans: run in
+    turn with the scans around it, on the screen current at its turn ("scan, scan, F4" in one
+    burst finishes after both scans, on the walk the first scan opened)."""
 
-    screen: Screen[object]
-    run: Callable[[], Awaitable[None]]
+    key: str
+
+
+LONE_KEY_WINDOW_S = 0.15  # a menu digit with no other key this soon after it is a key, not a scan
 
 
 class StoreAssistApp(App[None]):
@@ -85,8 +89,8 @@ class StoreAssistApp(App[None]):
         self._inactivity_timer: Timer | None = None
         self.scan_buffer = ScanBuffer(threshold_s=scan_threshold_ms / 1000)
         # Scans and actions, in the order they came; one consumer hands them to the current screen.
-        self.inputs: asyncio.Queue[Entry | Job] = asyncio.Queue()
-        self.busy_with: Entry | Job | None = None
+        self.inputs: asyncio.Queue[Entry | KeyPress] = asyncio.Queue()
+        self._lone_key: Timer | None = None
 
     # Start-up
     def on_mount(self) -> None:
@@ -104,66 +108,87 @@ class StoreAssistApp(App[None]):
 
     # The scan path ------------------------------------------------------------------------------
     def _scan_key(self, event: events.Key | events.Paste) -> bool:
-        """Feed the scan buffer; True when the key was the buffer's (no binding sees it)."""
+        """Feed the scan buffer, or queue the screen's key; True when the key was taken here."""
         screen = self.screen
         if not isinstance(screen, StoreScreen) or not screen.TAKES_SCANS:
             return False
         buf = self.scan_buffer
-        taken = True
         if isinstance(event, events.Paste):
             for entry in buf.paste(event.text):
                 self.inputs.put_nowait(entry)
-        elif event.key in END_KEYS:
-            if buf.empty:
-                # Nothing typed: Enter is the screen's key; the LF of a CR LF and a lone Tab are nothing.
-                taken = buf.crlf_tail(event.key, event.time) or event.key == "tab"
-            elif (entry := buf.end(event.key, event.time)) is not None:
+            self.show_scan_buffer()
+            return True
+        key, char = event.key, event.character
+        if key == "ctrl+q":
+            return False  # quitting always works, typed or not
+        if key in END_KEYS and not buf.empty:
+            if (entry := buf.end(key, event.time)) is not None:
                 self.inputs.put_nowait(entry)
-        elif event.key == "backspace":
-            taken = not buf.empty
+        elif key in END_KEYS and buf.crlf_tail(key, event.time):
+            pass  # the LF of a CR LF
+        elif key == "backspace" and not buf.empty:
             buf.backspace(event.time)
-        elif event.character == GS or (event.is_printable and event.character):
-            if event.key == "space" and buf.empty:
-                taken = False  # Space with nothing typed is the screen's key (mark an order)
+        elif key == "escape" and not buf.empty:
+            buf.clear()  # Esc first clears what was typed; with nothing typed it is the screen's Esc
+        elif screen.action_for(key) is not None and (
+                buf.empty and (not (char and char.isprintable()) or key == "space" or screen.LONE_KEYS)):
+            if char and char.isprintable() and key != "space":
+                self._maybe_lone_key(char, event.time)  # a menu digit, or the first of a scan
             else:
-                buf.add(event.character or "", event.time)
-        elif event.character and not event.character.isprintable() and not buf.empty:
+                self.inputs.put_nowait(KeyPress(key))
+        elif char == GS or (event.is_printable and char):
+            buf.add(char, event.time)
+        elif char and not char.isprintable() and not buf.empty:
             pass  # a control character inside a scan (STX / ETX framing): dropped
         else:
-            taken = False
+            return key in END_KEYS  # a lone Tab / Enter with no use here: nothing
         self.show_scan_buffer()
-        return taken
+        return True
+
+    def _maybe_lone_key(self, char: str, at: float) -> None:
+        """On a screen whose menu keys are printable (home: 1-4, 0): the key waits in the buffer; if
+        nothing follows within the window it was a key press, else it was the start of a scan."""
+        buf = self.scan_buffer
+        buf.add(char, at)
+        stamp = buf.stamp
+        if self._lone_key is not None:
+            self._lone_key.stop()
+
+        def fire() -> None:
+            self._lone_key = None
+            if buf.stamp == stamp and buf.text == char:
+                buf.clear()
+                self.show_scan_buffer()
+                self.inputs.put_nowait(KeyPress(char))
+
+        self._lone_key = self.set_timer(LONE_KEY_WINDOW_S, fire, name="lone-key")
 
     def show_scan_buffer(self) -> None:
         for scan_field in self.screen.query(ScanField):
-            scan_field.show_buffer(self.scan_buffer.text)
-
-    def submit(self, screen: Screen[object], run: Callable[[], Awaitable[None]]) -> None:
-        """Run a screen's action in turn with the scans that came before it."""
-        self.inputs.put_nowait(Job(screen, run))
+            scan_field.show_buffer(self.scan_buffer.shown)
 
     @property
     def waiting_inputs(self) -> int:
         return self.inputs.qsize()
 
     async def _consume_inputs(self) -> None:
-        """One at a time: each scan goes to the screen current when its turn comes, after the
-        previous one has finished (including any screen it opened)."""
+        """One at a time: each scan or key goes to the screen current when its turn comes, after
+        the previous one has finished (including any screen it opened)."""
         while True:
             item = await self.inputs.get()
-            self.busy_with = item
             screen = self.screen
+            if not isinstance(screen, StoreScreen) or not screen.TAKES_SCANS:
+                continue  # e.g. logged out meanwhile: the login screen takes no scans
             try:
-                if isinstance(item, Job):
-                    if item.screen is screen:  # the associate left that screen: the key is void
-                        await item.run()
-                elif isinstance(screen, StoreScreen) and screen.TAKES_SCANS:
+                if isinstance(item, KeyPress):
+                    action = screen.action_for(item.key)
+                    if action is not None:
+                        await screen.run_action(action)
+                else:
                     await screen.handle_entry(item)
             except Exception as exc:  # noqa: BLE001 - a failed entry is one line, never the end of the app
-                if isinstance(screen, StoreScreen) and screen.is_attached:
+                if screen.is_attached:
                     screen.fail(exc)
-            finally:
-                self.busy_with = None
 
     # Errors: one line, never a traceback
     def describe_error(self, error: BaseException) -> str:

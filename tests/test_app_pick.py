@@ -12,7 +12,7 @@ import pytest
 from helpers import label_of
 from textual import events
 from textual.pilot import Pilot
-from ui import STORE, SwitchableTransport, screen_lines, screen_text, send_burst, wait_for
+from ui import STORE, SwitchableTransport, render_segments, screen_lines, screen_text, send_burst, wait_for
 
 from storeassist_tui.app import StoreAssistApp
 from storeassist_tui.client import BackendClient
@@ -426,3 +426,76 @@ async def test_resume_after_leaving_and_after_the_app_restarts(
         await ctx.until("Resumed")
         assert ctx.walk.units[0] == 1
         assert ctx.bells == []
+
+
+# Garbage in, nothing changed -------------------------------------------------------------------
+
+@sized
+async def test_garbage_is_refused_and_pasted_lines_are_scans(pick_app: Ctx) -> None:
+    ctx = pick_app
+    order = next(o for o in new_orders(ctx, 30) if o.units >= 3)
+    await ctx.open_order(order.number)
+    ctx.app.post_message(events.Paste("9" * 10_000))  # a 10,000-character paste
+    await ctx.until(lambda: len(ctx.bells) == 1)
+    assert "10000 characters" in ctx.text()
+    ctx.scan("hello")
+    await ctx.until(lambda: len(ctx.bells) == 2)
+    assert "Unknown code" in ctx.text() or "not an item" in ctx.text()
+    assert ctx.actions(order.id).count(("picked", "scan")) == 0
+    # Scanner framing (STX ... ETX) is stripped; a paste of three lines is three scans.
+    first, *rest = all_codes(order)[:3]
+    for key, ch in [("ctrl+b", "\x02"), *[(c, c) for c in first], ("ctrl+c", "\x03"), ("enter", "\r")]:
+        ctx.app.post_message(events.Key(key, ch))
+    await ctx.settled(order.id, 1)
+    ctx.app.post_message(events.Paste("\r\n".join(rest) + "\r\n"))
+    await ctx.settled(order.id, 3)
+    assert ctx.actions(order.id).count(("picked", "scan")) == 3
+    assert len(ctx.bells) == 2
+
+
+@sized
+async def test_esc_clears_what_was_typed_before_it_goes_back(pick_app: Ctx) -> None:
+    ctx = pick_app
+    (order,) = new_orders(ctx, 1)
+    await ctx.open_order(order.number)
+    for ch in "XQZ-77":
+        ctx.app.post_message(events.Key(ch, ch))
+    await ctx.until("type SKU: XQZ-77")
+    await ctx.pilot.press("escape")
+    await ctx.until(lambda: "XQZ-77" not in ctx.text())
+    assert isinstance(ctx.app.screen, PickWalkScreen)
+    await ctx.pilot.press("escape")
+    await ctx.until(lambda: isinstance(ctx.app.screen, PickQueueScreen))
+
+
+@sized
+async def test_screens_draw_ascii_and_mark_state_without_colour(pick_app: Ctx) -> None:
+    ctx = pick_app
+    text = ctx.text()
+    assert text.isascii()
+    segments = [s for s in render_segments(ctx.app) if not s.control and s.text.strip()]
+    assert all(s.style is None or s.style.color is None or s.style.color.is_default for s in segments)
+    late = [s for s in segments if "late" in s.text]
+    assert late and all(s.style is not None and (s.style.reverse or s.style.bold) for s in late)
+    order = new_orders(ctx, 3)[-1]
+    await ctx.open_order(order.number)
+    assert ctx.text().isascii()
+    current = [s for s in render_segments(ctx.app) if not s.control and s.text.startswith(">")]
+    assert current and all(s.style is not None and s.style.reverse for s in current)
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_inactivity_logs_out_of_a_walk_and_the_pick_stays(
+    backend: BackendClient, people_db: tuple[Database, Actor], size: tuple[int, int],
+) -> None:
+    app = StoreAssistApp(backend, poll_interval_s=0.2, inactivity_logout_s=1.5)
+    async with app.run_test(size=size) as pilot:
+        ctx = await start(app, pilot, *people_db)
+        (order,) = new_orders(ctx, 1)
+        await ctx.open_order(order.number)
+        ctx.scan(label_of(order.lines[0]))
+        await ctx.settled(order.id, 1)
+        await ctx.until(lambda: type(app.screen).__name__ == "LoginScreen", timeout=10)
+        await ctx.until("without activity")
+        kept = ctx.order(order.id)
+        assert kept.status == "picking" and kept.claimed_by_name == "Pat Picker"

@@ -111,7 +111,7 @@ def test_200_scans_through_a_real_pty_are_each_counted_once_in_order(tmp_path: P
         _tmux("send-keys", "-t", session, "B-1001", "Enter")
         _wait_screen(session, "1 Pick")
         _tmux("send-keys", "-t", session, "1")
-        _wait_screen(session, "to pick")
+        _wait_screen(session, "Pick queue")
         keys = [NUMBER, "Enter"] + [k for c in codes for k in (c, "Enter")]
         _tmux("send-keys", "-t", session, *keys)  # one write: every scan back to back, no delay
         deadline = time.monotonic() + 120

@@ -22,6 +22,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
 
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.css.query import NoMatches
 from textual.screen import Screen
@@ -61,6 +62,9 @@ class StoreScreen(Screen[None]):
     # A screen that takes scans sets this: the App's scan buffer then gets every printable key,
     # and each finished entry is awaited in `handle_entry`, one at a time.
     TAKES_SCANS: ClassVar[bool] = False
+    # Printable keys are the screen's menu keys (home's 1-4, 0): a lone one is a key press, one
+    # followed at once by more characters is the start of a scan.
+    LONE_KEYS: ClassVar[bool] = False
 
     @property
     def store_app(self) -> StoreAssistApp:
@@ -70,9 +74,12 @@ class StoreScreen(Screen[None]):
         """A scan or typed code for this screen (called by the App, one at a time)."""
         self.fail("Nothing to scan on this screen")
 
-    def submit(self, run: Callable[[], Awaitable[None]]) -> None:
-        """Run an action that changes something in turn with the scans already queued."""
-        self.store_app.submit(self, run)
+    def action_for(self, key: str) -> str | None:
+        """The action this screen binds to `key` (on scan screens the App runs it in turn)."""
+        for binding in self.BINDINGS:
+            if isinstance(binding, Binding) and key in (k.strip() for k in binding.key.split(",")):
+                return binding.action
+        return None
 
     async def until_committed(self, call: Callable[[], Awaitable[T]], what: str) -> T:
         """`call` until the backend answers. While it cannot be reached, say so and retry the same

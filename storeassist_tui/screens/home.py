@@ -22,8 +22,9 @@ from textual.widgets import Static
 from storeassist_tui.client import Counts
 from storeassist_tui.screens import StoreScreen, bottom_bars
 from storeassist_tui.screens.poller import Poller
-from storeassist_tui.widgets import Hint, TitleBar
+from storeassist_tui.widgets import Hint, ScanField, TitleBar
 from storeassist_tui.widgets.bars import BOLD_REVERSE
+from storeassist_tui.widgets.scan import Entry
 
 # (key, name on screen); the digits / F-keys select them.
 MODULES = [("pick", "Pick"), ("stage", "Stage"), ("handoff", "Hand-off"), ("orders", "Orders")]
@@ -103,7 +104,13 @@ class ModuleCounts(Widget):
 
 
 class HomeScreen(StoreScreen):
-    """Store, associate, and the live counts of Pick, Stage, Hand-off and Orders."""
+    """Store, associate, and the live counts of Pick, Stage, Hand-off and Orders.
+
+    Scans work here too: an order number opens the pick queue and that order. The menu keys are
+    digits, so a digit followed at once by more characters is a scan, not a key (app.py)."""
+
+    TAKES_SCANS = True
+    LONE_KEYS = True
 
     DEFAULT_CSS = """
     HomeScreen.-tall ModuleCounts { margin: 1 0 0 0; }
@@ -134,7 +141,7 @@ class HomeScreen(StoreScreen):
         with Vertical(id="body"):
             yield ModuleCounts(id="counts")
             yield Static("", id="spacer", classes="flex")
-        yield bottom_bars(HINTS)
+        yield bottom_bars(HINTS, ScanField("Scan an order number:", "Scan order:", "Order:", id="scan"))
 
     def on_mount(self) -> None:
         if not self.store_app.store_id:
@@ -156,6 +163,21 @@ class HomeScreen(StoreScreen):
     def _show(self, counts: Counts) -> None:
         for widget in self.query(ModuleCounts):  # none while the screen is being taken down
             widget.set_counts(counts)
+
+    async def handle_entry(self, entry: Entry) -> None:
+        """A scan on home: an order number is for picking (the queue opens, then the order)."""
+        text = entry.text.strip()
+        if len(text) == 1 and (action := self.action_for(text)) is not None:
+            await self.run_action(action)  # a menu key typed and ended with Enter
+            return
+        factory = self.store_app.modules.get("pick")
+        if factory is None or entry.too_long or not text:
+            self.fail(("Choose 1-4, or scan an order number", "Choose 1-4 or scan an order", "1-4 or scan"))
+            return
+        screen = factory()
+        await self.app.push_screen(screen)
+        if isinstance(screen, StoreScreen):
+            await screen.handle_entry(entry)
 
     # Keys
     def action_module(self, key: str) -> None:

@@ -235,19 +235,18 @@ class PickQueueScreen(StoreScreen):
         ol.move(1)
         ol.refresh()
 
-    def action_pick(self) -> None:
+    async def action_pick(self) -> None:
         if self._confirm is not None:
             ids = self._confirm
             self._confirm = None
             self._set_confirm_hints(False)
-            self.submit(lambda: self.start(ids, take_over=True))
+            await self.start(ids, take_over=True)
             return
         ol = self.order_list
         if ol.marked:
-            self.action_batch()
+            await self.action_batch()
         elif ol.current is not None:
-            ids = self._with_my_batch(ol.current)
-            self.submit(lambda: self.start(ids))
+            await self.start(self._with_my_batch(ol.current))
         else:
             self.fail("Nothing to pick")
 
@@ -258,12 +257,12 @@ class PickQueueScreen(StoreScreen):
             return [o.id for o in self.order_list.orders if o.batch_id == order.batch_id and o.claimed_by == me]
         return [order.id]
 
-    def action_batch(self) -> None:
+    async def action_batch(self) -> None:
         ids = list(self.order_list.marked)
         if len(ids) < 1:
             self.fail(("Mark orders with Space first, then F3", "Mark with Space first", "Mark first"))
             return
-        self.submit(lambda: self.start(ids))
+        await self.start(ids)
 
     # Scans: an order number opens that order.
     async def handle_entry(self, entry: Entry) -> None:
@@ -274,6 +273,9 @@ class PickQueueScreen(StoreScreen):
             self._confirm = None
             self._set_confirm_hints(False)
         number = entry.text.strip()
+        if not number:
+            self.fail("Nothing readable was scanned")
+            return
         try:
             order = await self.store_app.client.order_by_number(number)
         except BackendError as exc:
@@ -299,9 +301,10 @@ class PickQueueScreen(StoreScreen):
             self.fail(exc)
             return
         self.order_list.marked = []
-        if take_over:
-            self.say("Taken over")
-        await self.app.push_screen(PickWalkScreen(result.orders))
+        self.order_list.refresh()
+        if bar := self.message_bar:
+            bar.clear()
+        await self.app.push_screen(PickWalkScreen(result.orders, taken_over=take_over))
 
     def _take_over_question(self, order_ids: list[int], message: str) -> list[str]:
         me = self.order_list.me

@@ -105,8 +105,9 @@ class PickWalkScreen(StoreScreen):
         Binding("escape", "back", show=False),
     ]
 
-    def __init__(self, orders: list[OrderDetail]) -> None:
+    def __init__(self, orders: list[OrderDetail], *, taken_over: bool = False) -> None:
         super().__init__()
+        self.taken_over = taken_over
         self.orders: dict[int, OrderDetail] = {o.id: o for o in orders}
         self.order_ids = [o.id for o in orders]
         self.keys = walk_order(orders)
@@ -173,7 +174,9 @@ class PickWalkScreen(StoreScreen):
             self.cursor = self._first_open(0) or 0
         self._refresh_all()
         done, total = self.units
-        if done:
+        if self.taken_over:
+            self.say(("Taken over: the pick is yours now", "Taken over", "Taken over"))
+        elif done:
             self.say((f"Resumed: {done} of {total} units already done", f"Resumed: {done}/{total} done",
                       f"Resumed {done}/{total}"))
 
@@ -258,29 +261,29 @@ class PickWalkScreen(StoreScreen):
                      f"NF Enter=all {p} or 1-{p}; refund at staging", f"NF: Enter=all {p}"]
         self.say(forms, kind="prompt")
 
-    def action_enter(self) -> None:
+    async def action_enter(self) -> None:
         """Enter with nothing typed: confirms a not-found of everything left; else nothing."""
         if self.mode == "not_found" and (key := self.current) is not None:
             pending = self.line(key).pending
             self._set_mode("")
-            self.submit(lambda: self._not_found(key, pending))
+            await self._not_found(key, pending)
         elif self.mode == "quantity":
             self.fail("Type how many units, then Enter (Esc cancels)")
         else:
             self.say(("Scan an item, or type its SKU and Enter", "Scan an item", "Scan"))
 
-    def action_skip(self) -> None:
+    async def action_skip(self) -> None:
         key = self.current
         if key is None:
             return
         self.multiplier = 1
         self._set_mode("")
-        self.submit(lambda: self._skip(key))
+        await self._skip(key)
 
-    def action_finish(self) -> None:
+    async def action_finish(self) -> None:
         self.multiplier = 1
         self._set_mode("")
-        self.submit(self._finish)
+        await self._finish()
 
     # Entries (scans and typed codes), one at a time ---------------------------------------------
     async def handle_entry(self, entry: Entry) -> None:
@@ -288,6 +291,9 @@ class PickWalkScreen(StoreScreen):
             self.fail(f"Not an item code: {entry.too_long} characters (at most 64)")
             return
         text = entry.text.strip()
+        if not text:
+            self.fail("Nothing readable was scanned")
+            return
         mode = self.mode
         if mode and text.isdigit() and len(text) <= 3:
             self._set_mode("")

@@ -66,19 +66,27 @@ class ScanBuffer:
     _times: list[float] = field(default_factory=list)
     _overflow: int = 0
     _last_end: tuple[str, float] = ("", -1.0)
+    stamp: int = 0  # changes with every key taken: "did anything come since?"
 
     @property
     def empty(self) -> bool:
         return not self.text and not self._overflow
 
+    @property
+    def shown(self) -> str:
+        """What the field shows: the text, or that it is already too long to be a code."""
+        return f"({self._overflow} characters: too long)" if self._overflow else self.text
+
     def clear(self) -> None:
         self.text, self._times, self._overflow = "", [], 0
+        self.stamp += 1
 
     def add(self, chars: str, at: float) -> None:
         """Characters typed (one key, or a scanner's character) at time `at`."""
         kept = "".join(ch for ch in chars if _keep(ch))
         if not kept:
             return
+        self.stamp += 1
         self._times.append(at)
         room = self.max_length - len(self.text)
         if self._overflow or len(kept) > room:
@@ -88,6 +96,7 @@ class ScanBuffer:
         self.text += kept
 
     def backspace(self, at: float) -> None:
+        self.stamp += 1
         self._times.append(at)
         self.text = self.text[:-1]
 
