@@ -83,7 +83,7 @@ class StoreAssistApp(App[None]):
         self.offline_since: datetime | None = None
         self.modules: dict[str, ModuleFactory] = {"pick": PickQueueScreen}
         # Where each open pick walk was (by its orders), so leaving and coming back resumes there.
-        self.walk_positions: dict[tuple[int, ...], tuple[int, int] | None] = {}
+        self.walk_positions: dict[tuple[int, ...], tuple[tuple[int, int] | None, set[tuple[int, int]]]] = {}
         self._demo_credentials: list[DemoCredential] | None = None
         self._last_activity = time.monotonic()
         self._inactivity_timer: Timer | None = None
@@ -130,18 +130,17 @@ class StoreAssistApp(App[None]):
             buf.backspace(event.time)
         elif key == "escape" and not buf.empty:
             buf.clear()  # Esc first clears what was typed; with nothing typed it is the screen's Esc
-        elif screen.action_for(key) is not None and (
-                buf.empty and (not (char and char.isprintable()) or key == "space" or screen.LONE_KEYS)):
-            if char and char.isprintable() and key != "space":
-                self._maybe_lone_key(char, event.time)  # a menu digit, or the first of a scan
-            else:
-                self.inputs.put_nowait(KeyPress(key))
-        elif char == GS or (event.is_printable and char):
+        elif buf.empty and screen.LONE_KEYS and char and char.isprintable() and screen.action_for(key):
+            self._maybe_lone_key(char, event.time)  # a menu digit, or the first of a scan
+        elif char == GS or (event.is_printable and char and not (key == "space" and buf.empty)):
             buf.add(char, event.time)
-        elif char and not char.isprintable() and not buf.empty:
+        elif char and not char.isprintable() and not buf.empty and key not in END_KEYS:
             pass  # a control character inside a scan (STX / ETX framing): dropped
         else:
-            return key in END_KEYS  # a lone Tab / Enter with no use here: nothing
+            # Any other key (F-keys, arrows, Esc, Enter or Space with nothing typed): resolved
+            # against the screen that is current when its turn comes, as that is the screen the
+            # associate pressed it for once the scans before it have been handled.
+            self.inputs.put_nowait(KeyPress(key))
         self.show_scan_buffer()
         return True
 

@@ -64,6 +64,22 @@ class Ctx:
         self.app.post_message(events.Key(end, "\r"))
         await self.pilot.pause(0.06)
 
+    async def refuse_then_accept(self, key: str, question: str, refused: str, yes: str) -> None:
+        """Press `key`, see the question, Esc (and see `refused`), ask again, answer `yes`."""
+        before = self.actions_all()
+        await self.pilot.press(key)
+        await self.until(question)
+        await self.pilot.press("escape")
+        await self.until(refused)
+        assert self.actions_all() == before  # asking and saying no changed nothing
+        await self.pilot.press(key)
+        await self.until(question)
+        await self.pilot.press(yes)
+
+    def actions_all(self) -> list[tuple[int, str, str]]:
+        q = queries.pick_queue(self.db, self.lee, STORE)
+        return [(o.id, o.status, str(o.claimed_by)) for o in q.orders]
+
     @property
     def walk(self) -> PickWalkScreen:
         assert isinstance(self.app.screen, PickWalkScreen), self.text()
@@ -331,14 +347,7 @@ async def test_taking_over_anothers_pick_asks_and_is_recorded(pick_app: Ctx) -> 
     await ctx.until(lambda: any(o.id == order.id and o.claimed_by for o in queue.order_list.orders))
     assert queue.order_list.go_to(order.id)
     await ctx.until("Lee")  # who is picking it shows in the row
-    await ctx.pilot.press("enter")
-    await ctx.until("take it over")
-    await ctx.pilot.press("escape")
-    await ctx.until("Not taken over")
-    assert ctx.order(order.id).claimed_by_name == "Lee Lead"
-    await ctx.pilot.press("enter")
-    await ctx.until("take it over")
-    await ctx.pilot.press("enter")
+    await ctx.refuse_then_accept("enter", "take it over", "Not taken over", "enter")
     await ctx.until(lambda: isinstance(ctx.app.screen, PickWalkScreen))
     assert ctx.order(order.id).claimed_by_name == "Pat Picker"
     assert any(a == "taken_over" for a, _ in ctx.actions(order.id))
@@ -499,3 +508,82 @@ async def test_inactivity_logs_out_of_a_walk_and_the_pick_stays(
         await ctx.until("without activity")
         kept = ctx.order(order.id)
         assert kept.status == "picking" and kept.claimed_by_name == "Pat Picker"
+
+
+# Scans anywhere, keys in turn ------------------------------------------------------------------
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_scans_on_home_are_never_menu_keys(
+    backend: BackendClient, people_db: tuple[Database, Actor], size: tuple[int, int],
+) -> None:
+    app = StoreAssistApp(backend, poll_interval_s=0.2)
+    async with app.run_test(size=size) as pilot:
+        ctx = await start(app, pilot, *people_db)
+        await pilot.press("escape")
+        await ctx.until(lambda: isinstance(app.screen, HomeScreen))
+        ctx.scan("036007291073")  # an item code full of menu digits (0 = log out, 3 = hand-off)
+        await ctx.until(lambda: isinstance(app.screen, PickQueueScreen))
+        await ctx.until("That is an item")
+        assert app.session is not None
+        await pilot.press("escape")
+        await ctx.until(lambda: isinstance(app.screen, HomeScreen))
+        order = next(o for o in new_orders(ctx, 30) if o.units >= 2)
+        ctx.scan(order.number, label_of(order.lines[0]))  # order number, then an item, one burst
+        await ctx.settled(order.id, 1)
+        assert isinstance(app.screen, PickWalkScreen)
+        assert app.session is not None
+
+
+@sized
+async def test_a_key_in_a_burst_runs_after_the_scans_before_it(pick_app: Ctx) -> None:
+    ctx = pick_app
+    order = next(o for o in new_orders(ctx, 30) if 2 <= o.units <= 4)
+    ctx.scan(order.number, *all_codes(order))
+    ctx.app.post_message(events.Key("f4", None))  # F4 right behind the scans, no waiting
+    await ctx.until(lambda: isinstance(ctx.app.screen, PickDoneScreen))
+    assert ctx.order(order.id).status == "picked"
+
+
+@sized
+async def test_finishing_with_nothing_found_asks_then_closes_and_refunds(pick_app: Ctx) -> None:
+    ctx = pick_app
+    order = next(o for o in new_orders(ctx, 30) if len(o.lines) == 1)
+    await ctx.open_order(order.number)
+    await ctx.pilot.press("f2", "enter")
+    await ctx.settled(order.id, order.units)
+    await ctx.refuse_then_accept("f4", "F4 again", "Cancelled", "f4")
+    await ctx.until(lambda: isinstance(ctx.app.screen, PickDoneScreen))
+    closed = ctx.order(order.id)
+    assert closed.status == "canceled"
+    assert [r.state for r in closed.refunds] == ["issued"]
+    assert "refunded" in ctx.text() and "at staging" not in ctx.text()
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_skips_and_place_survive_a_restart(
+    backend: BackendClient, people_db: tuple[Database, Actor], size: tuple[int, int],
+) -> None:
+    db, lee = people_db
+    app = StoreAssistApp(backend, poll_interval_s=0.2)
+    async with app.run_test(size=size) as pilot:
+        ctx = await start(app, pilot, db, lee)
+        order = next(o for o in new_orders(ctx, 30) if len(o.lines) >= 3)
+        walk = await ctx.open_order(order.number)
+        skipped = walk.current
+        assert skipped is not None
+        await pilot.press("f3")
+        await ctx.until(lambda: ctx.walk.current != skipped)
+        second = ctx.walk.current
+        assert second is not None
+        ctx.scan(label_of(ctx.walk.line(second)))  # one unit of the second line
+        await ctx.settled(order.id, 1)
+        place = ctx.walk.current
+    app = StoreAssistApp(backend, poll_interval_s=0.2)
+    async with app.run_test(size=size) as pilot:
+        ctx = await start(app, pilot, db, lee)
+        ctx.scan(order.number)
+        await ctx.until(lambda: isinstance(app.screen, PickWalkScreen) and app.screen.is_mounted)
+        await ctx.until(" units")
+        assert ctx.walk.skipped == {skipped}
+        assert ctx.walk.current == place
+        assert any(line.startswith("s") for line in screen_lines(app))  # the skipped line is marked

@@ -274,3 +274,8 @@ def test_feed_writers_take_turns_so_no_cursor_skips_an_event(demo_db: Database, 
     b.join(5)
     seen.append([e.type for e in queries.events(demo_db, start, 1000).events])
     assert seen == [[], ["test_a", "test_b"]]
+
+
+def test_an_order_number_typed_in_lower_case_is_found(demo_db: Database, people: dict[str, Actor]) -> None:
+    exact = queries.find_order(demo_db, people["pat"], "W00000001")
+    assert queries.find_order(demo_db, people["pat"], " w00000001 ").id == exact.id

@@ -20,17 +20,23 @@ from storeassist_tui.widgets import FormLines, Hint, TitleBar
 HINTS = [Hint("Enter", "Back to queue", "Ent", "Queue"), Hint("Esc", "Back", "Esc", "Back")]
 
 
-def summary_rows(order: OrderDetail) -> list[list[str]]:
+def units(n: int) -> str:
+    return f"{n} unit" if n == 1 else f"{n} units"
+
+
+def summary_rows(order: OrderDetail, tote: str = "") -> list[list[str]]:
     picked = sum(ln.picked for ln in order.lines)
     missing = sum(ln.not_found for ln in order.lines)
     refund = sum(ln.not_found * ln.unit_price_cents for ln in order.lines)
     if order.status == "picked":
         state = ["Picked: ready to stage", "Ready to stage", "To stage"]
     else:
-        state = [f"Nothing found: order {order.status}, refunded", f"Order {order.status}, refunded", order.status]
+        state = [f"Nothing found: order {order.status}, {money(refund)} refunded now",
+                 f"Order {order.status}, {money(refund)} refunded", order.status]
+    in_tote = f"Tote {tote}: " if tote else ""
     rows = [
-        [f"Order {order.number} - {order.customer_name}", f"Order {order.number}", order.number],
-        [f"  Picked {picked} units, not found {missing}", f"  Picked {picked}, not found {missing}",
+        [f"{in_tote}Order {order.number} - {order.customer_name}", f"{in_tote}{order.number}", order.number],
+        [f"  Picked {units(picked)}, not found {missing}", f"  Picked {picked}, not found {missing}",
          f" {picked} ok {missing} nf"],
     ]
     if missing and order.status == "picked":
@@ -47,9 +53,10 @@ class PickDoneScreen(StoreScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("enter,escape", "back", show=False)]
 
-    def __init__(self, orders: list[OrderDetail]) -> None:
+    def __init__(self, orders: list[OrderDetail], totes: list[str] | None = None) -> None:
         super().__init__()
         self.orders = orders
+        self.totes = totes or [""] * len(orders)
 
     def compose(self) -> ComposeResult:
         n = len(self.orders)
@@ -59,10 +66,17 @@ class PickDoneScreen(StoreScreen):
         yield bottom_bars(HINTS)
 
     def on_mount(self) -> None:
-        rows = [row for o in self.orders for row in summary_rows(o)]
+        rows = [row for o, tote in zip(self.orders, self.totes, strict=True) for row in summary_rows(o, tote)]
         self.query_one(FormLines).set_rows(rows)
-        refund = sum(ln.not_found * ln.unit_price_cents for o in self.orders for ln in o.lines)
-        self.say(f"Done. Refund {money(refund)} issued at staging" if refund else "Done: everything picked")
+        later = sum(ln.not_found * ln.unit_price_cents for o in self.orders if o.status == "picked" for ln in o.lines)
+        if later:
+            self.say((f"Done. Refund {money(later)} is issued at staging", f"Done. Refund {money(later)} at staging",
+                      f"Refund {money(later)} later"))
+        elif any(o.status != "picked" for o in self.orders):
+            self.say(("Done. Nothing was found of an order: it is closed and refunded", "Done; an order was closed",
+                      "Done"))
+        else:
+            self.say("Done: everything picked")
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -19,6 +19,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widget import Widget
 
+from storeassist_tui import barcodes
 from storeassist_tui.client import BackendError, OrderSummary, PickQueue, new_request_id
 from storeassist_tui.screens import StoreScreen, bottom_bars
 from storeassist_tui.screens.pick_text import queue_header, queue_row
@@ -28,7 +29,15 @@ from storeassist_tui.widgets import FitLabel, Hint, KeyBar, ScanField, TitleBar
 from storeassist_tui.widgets.bars import BOLD, BOLD_REVERSE, REVERSE
 from storeassist_tui.widgets.scan import Entry
 
-MAX_BATCH = 20  # the backend's limit too: it refuses more
+MAX_BATCH = 20
+
+
+def is_item_code(text: str) -> bool:
+    """A product barcode (GTIN, UPC-E, GS1, scale label), which is never an order number."""
+    try:
+        return barcodes.interpret(text).kind in ("gtin", "upce", "gs1", "price_embedded")
+    except barcodes.BarcodeError:
+        return False  # the backend's limit too: it refuses more
 
 HINTS = [
     Hint("Enter", "Pick", "Ent", "Pick"),
@@ -97,18 +106,19 @@ class OrderList(Widget):
             if row:
                 text.append("\n")
             pieces = queue_row(o, now, self.me, o.id in self.marked, width)
-            line = Text(no_wrap=True, overflow="crop", end="")
-            for j, (s, late) in enumerate(pieces):
-                if i == self.cursor and j == 0:
-                    s = ">" + s[1:] if s.startswith(" ") else s
-                style = REVERSE if i == self.cursor else None
+            plain = "".join(p for p, _ in pieces)
+            if i == self.cursor and plain.startswith(" "):
+                plain = ">" + plain[1:]
+            cursor = i == self.cursor
+            # The cursor row is reverse video across the width; "late" is bold reverse elsewhere
+            # and bold inside the cursor row, so both read without colour.
+            line = Text(plain[:width].ljust(width) if cursor else plain[:width], style=REVERSE if cursor else "",
+                        no_wrap=True, overflow="crop", end="")
+            at = 0
+            for p, late in pieces:
                 if late:
-                    style = BOLD_REVERSE if i != self.cursor else BOLD
-                line.append(s, style)
-            if i == self.cursor:
-                line.pad_right(max(width - len(line), 0))
-                line.stylize(REVERSE, 0, len(line))
-            line.truncate(width)
+                    line.stylize(BOLD if cursor else BOLD_REVERSE, at, at + len(p))
+                at += len(p)
             text.append_text(line)
         return text
 
@@ -279,7 +289,13 @@ class PickQueueScreen(StoreScreen):
         try:
             order = await self.store_app.client.order_by_number(number)
         except BackendError as exc:
-            self.fail(exc.message if exc.status != 404 else f"No order {number[:24]} in this store")
+            if exc.status != 404:
+                self.fail(exc)
+            elif is_item_code(number):
+                self.fail(("That is an item: scan the order's number, or Enter on a row", "That is an item code",
+                           "Item, not order"))
+            else:
+                self.fail(f"No order {number[:24]} in this store")
             return
         if order.status not in ("new", "picking"):
             self.fail(f"Order {order.number} is {order.status}: nothing to pick")
@@ -304,7 +320,9 @@ class PickQueueScreen(StoreScreen):
         self.order_list.refresh()
         if bar := self.message_bar:
             bar.clear()
-        await self.app.push_screen(PickWalkScreen(result.orders, taken_over=take_over))
+        walk = PickWalkScreen(result.orders, taken_over=take_over)
+        await walk.load_history()
+        await self.app.push_screen(walk)
 
     def _take_over_question(self, order_ids: list[int], message: str) -> list[str]:
         me = self.order_list.me

@@ -81,22 +81,24 @@ def queue_row(o: OrderSummary, now: datetime, me: int | None, marked: bool, widt
     return [(f"{mark}{o.number[-6:]} ", False), (forms[1], late), (f" {o.units}u{tail}", False)]
 
 
-def line_state(line: Line) -> str:
-    if line.pending == 0:
-        return "done" if not line.not_found else ("NF" if not line.picked else "done")
-    return ""
+def item_name(line: Line) -> str:
+    """Description, size, colour - the size left out when the description already says it."""
+    size = line.size if line.size and line.size.lower() not in line.description.lower() else ""
+    return " ".join(p for p in (line.description, size, line.colour) if p)
 
 
 def walk_row(line: Line, tote: str, width: int) -> str:
-    """One line of the walk: where, what, how many done of how many, the tote in a batch."""
-    what = " ".join(p for p in (line.description, line.size, line.colour) if p)
+    """One line of the walk: where, what, how many done of how many (nf = not found), the tote."""
     nf = f" nf{line.not_found}" if line.not_found else ""
-    count = f"{line.picked}/{line.quantity}{nf}"
-    state = line_state(line)
-    right = f"{count}{' ' + state if state else ''}{' ' + tote if tote else ''}"
-    left = f"{line.aisle or line.department[:6]:<6} {what}" if width >= 40 else what
+    done = " done" if not line.pending else ""
+    right = f"{line.picked}/{line.quantity}{nf}{done}{' ' + tote if tote else ''}"
+    left = f"{line.aisle or line.department[:6]:<6} {item_name(line)}" if width >= 40 else item_name(line)
     room = max(width - len(right) - 1, 1)
     return f"{left[:room]:<{room}} {right}"
+
+
+CODE_NAMES = {"UPCA": "UPC", "UPC": "UPC", "UPCE0": "UPC-E", "UPCE": "UPC-E", "EAN13": "EAN", "EAN8": "EAN",
+              "GTIN": "GTIN", "PRICE_EMBEDDED_UPC": "Scale label"}
 
 
 def detail_forms(line: Line, order: OrderDetail, tote: str) -> list[list[str]]:
@@ -105,20 +107,20 @@ def detail_forms(line: Line, order: OrderDetail, tote: str) -> list[list[str]]:
                          line.fit and f"Fit {line.fit}") if p]
     short_looks = " / ".join(p for p in (line.size, line.colour, line.fit) if p)
     code = next((c for c in line.codes if c.type != "SKU"), None)
-    code_text = f"{code.type or 'Code'} {code.code}" if code else ""
-    where = line.aisle and f"Aisle {line.aisle}"
+    code_text = f"{CODE_NAMES.get(code.type or '', 'Code')} {code.code}" if code else ""
+    where = f"Aisle {line.aisle}" if line.aisle else line.department
     rows = [[line.description]]
     if tote:  # in a batch, which tote the unit goes to comes right after what it is
         rows.append([f"Tote {tote}: order {order.number} ({order.customer_name})",
                      f"Tote {tote}: {order.number}", f"Tote {tote}"])
     rows += [
-        [f"Qty {line.quantity}: picked {line.picked}, not found {line.not_found}, left {line.pending}",
-         f"Qty {line.quantity} picked {line.picked} nf {line.not_found} left {line.pending}",
+        [f"{where}  Qty {line.quantity}: picked {line.picked}, not found {line.not_found}, left {line.pending}",
+         f"{line.aisle} Qty {line.quantity} picked {line.picked} nf {line.not_found} left {line.pending}".strip(),
+         f"{line.aisle} Qty {line.quantity}, {line.pending} left".strip(),
          f"{line.picked}+{line.not_found}nf of {line.quantity}, {line.pending} left"],
         ["  ".join(looks) or "No size / colour", short_looks or "-"],
-        [f"SKU {line.sku}  {code_text}  {where} ({line.department})".strip(),
-         f"{line.sku} {code.code if code else ''} {line.aisle}".strip(),
-         f"{line.sku} {line.aisle}".strip()],
+        [f"SKU {line.sku}  {code_text}  ({line.department})".strip(),
+         f"{line.sku} {code.code if code else ''}".strip(), line.sku],
         [f"Price {money(line.unit_price_cents)} each", money(line.unit_price_cents)],
     ]
     return rows

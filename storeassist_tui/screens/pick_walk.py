@@ -37,6 +37,7 @@ HINTS = [
     Hint("Esc", "Back", "Esc", "Back"),
 ]
 PROMPT_HINTS = [Hint("Enter", "OK", "Ent", "OK"), Hint("Esc", "Cancel", "Esc", "Cancel", "No")]
+FINISH_HINTS = [Hint("F4", "Yes, close it", "F4", "Yes"), Hint("Esc", "No", "Esc", "No")]
 WalkKey = tuple[int, int]  # (order id, line id)
 
 
@@ -112,6 +113,7 @@ class PickWalkScreen(StoreScreen):
         self.order_ids = [o.id for o in orders]
         self.keys = walk_order(orders)
         self.skipped: set[WalkKey] = set()
+        self.resume_at: WalkKey | None = None  # from the timelines (load_history)
         self.cursor = 0
         self.mode = ""  # "", "quantity" or "not_found": what a typed number means
         self.multiplier = 1  # units the next scan counts (F1)
@@ -146,8 +148,34 @@ class PickWalkScreen(StoreScreen):
         later = [i for i in order if self.line(self.keys[i]).pending]
         return (fresh or later or [None])[0]
 
+    async def load_history(self) -> None:
+        """Where the walk was left, from the orders' timelines (another terminal, or before a
+        dropped session): lines skipped and not touched since come last again, and the cursor
+        goes to the line worked on last. Best effort: without it the walk starts at the first
+        open line."""
+        last: tuple[object, WalkKey] | None = None
+        try:
+            for oid in self.order_ids:
+                by_nbr = {ln.line_nbr: ln.id for ln in self.orders[oid].lines}
+                for e in await self.store_app.client.timeline(oid):
+                    nbr = e.detail.get("line")
+                    if e.action not in ("picked", "not_found", "skipped") or nbr not in by_nbr:
+                        continue
+                    key = (oid, by_nbr[nbr])  # type: ignore[index]
+                    if e.action == "skipped":
+                        self.skipped.add(key)
+                    else:
+                        self.skipped.discard(key)
+                    if last is None or e.at >= last[0]:  # type: ignore[operator]
+                        last = (e.at, key)
+        except Exception as exc:  # noqa: BLE001 - the history only places the cursor
+            self.log.warning(f"walk history: {exc!r}")
+            return
+        if last is not None and last[1] in self.keys:
+            self.resume_at = last[1]
+
     def _remember(self) -> None:
-        self.store_app.walk_positions[tuple(sorted(self.order_ids))] = self.current
+        self.store_app.walk_positions[tuple(sorted(self.order_ids))] = (self.current, set(self.skipped))
 
     # Layout -------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -155,7 +183,7 @@ class PickWalkScreen(StoreScreen):
         with Vertical(id="body"):
             yield AsciiProgress(id="progress")
             yield WalkLines(self, id="lines", classes="flex")
-            yield FormLines(bold_first=True, id="detail")
+            yield FormLines(bold_first=True, id="detail", classes="flex")
         yield bottom_bars(HINTS, ScanField("Scan item or type SKU:", "Scan item:", "Item:", id="scan"))
 
     def _title(self) -> tuple[list[str], list[str]]:
@@ -167,9 +195,14 @@ class PickWalkScreen(StoreScreen):
         return [f"Pick {o.number} - {o.customer_name}", f"Pick {o.number}", o.number], [""]
 
     def on_mount(self) -> None:
-        where = self.store_app.walk_positions.get(tuple(sorted(self.order_ids)))
-        if where in self.keys and self.line(where).pending:
+        where, skipped = self.store_app.walk_positions.get(tuple(sorted(self.order_ids)), (None, None))
+        if skipped is not None:  # left and opened again on this terminal: exactly as it was
+            self.skipped = {k for k in skipped if k in self.keys}
+        where = where or self.resume_at
+        if where in self.keys and self.line(where).pending and where not in self.skipped:
             self.cursor = self.keys.index(where)
+        elif where in self.keys:
+            self.cursor = self._first_open(self.keys.index(where)) or 0
         else:
             self.cursor = self._first_open(0) or 0
         self._refresh_all()
@@ -206,7 +239,8 @@ class PickWalkScreen(StoreScreen):
                             f"x{self.multiplier}:")
         else:
             scan.set_labels("Scan item or type SKU:", "Scan item:", "Item:")
-        self.query_one(KeyBar).set_hints(PROMPT_HINTS if self.mode else HINTS)
+        hints = {"": HINTS, "finish": FINISH_HINTS}.get(self.mode, PROMPT_HINTS)
+        self.query_one(KeyBar).set_hints(hints)
 
     def _set_mode(self, mode: str) -> None:
         self.mode = mode
@@ -282,7 +316,8 @@ class PickWalkScreen(StoreScreen):
 
     async def action_finish(self) -> None:
         self.multiplier = 1
-        self._set_mode("")
+        if self.mode != "finish":
+            self._set_mode("")
         await self._finish()
 
     # Entries (scans and typed codes), one at a time ---------------------------------------------
@@ -295,7 +330,7 @@ class PickWalkScreen(StoreScreen):
             self.fail("Nothing readable was scanned")
             return
         mode = self.mode
-        if mode and text.isdigit() and len(text) <= 3:
+        if mode in ("quantity", "not_found") and text.isdigit() and len(text) <= 3:
             self._set_mode("")
             key = self.current
             if key is None:
@@ -311,7 +346,7 @@ class PickWalkScreen(StoreScreen):
                 self.say(f"Now scan the item once: it counts {n} units")
             else:
                 if not 1 <= n <= pending:
-                    self.fail(f"Give 1 to {pending} units")
+                    self.fail(f"Give 1 to {pending} units" if pending > 1 else "Only 1 left: Enter marks it not found")
                     self._set_mode("not_found")
                     return
                 await self._not_found(key, n)
@@ -355,7 +390,8 @@ class PickWalkScreen(StoreScreen):
                   f"OK {units}{line.description[:16]}{to} {line.picked}/{line.quantity}",
                   f"OK {line.picked}/{line.quantity}{to}"])
         if self.units[0] == self.units[1]:
-            self.say(("All units done: F4 to finish", "All done: F4 finish", "Done: F4"))
+            self.say([f"Counted {line.description[:30]}{to}. All units done: F4 to finish",
+                      f"OK {line.description[:12]}{to}. All done: F4", "All done: F4 finish", "Done: F4"])
 
     async def _not_found(self, key: WalkKey, quantity: int) -> None:
         line = self.line(key)
@@ -401,6 +437,16 @@ class PickWalkScreen(StoreScreen):
             self.fail((f"{left} units left: scan them or mark them not found (F2)",
                        f"{left} left: scan or F2 not found", f"{left} left"))
             return
+        empty = [self.orders[i].number for i in self.order_ids
+                 if self.orders[i].status == "picking" and not any(ln.picked for ln in self.orders[i].lines)]
+        if empty and self.mode != "finish":
+            self._set_mode("finish")
+            what = empty[0] if len(empty) == 1 else f"{len(empty)} orders"
+            self.fail((f"Nothing of {what} was found: finishing closes it and refunds the customer. "
+                       "F4 again = yes, Esc = no", f"Nothing of {what} found: F4 again closes it",
+                       "F4 again = close"), kind="prompt")
+            return
+        self._set_mode("")
         client = self.store_app.client
         finished: list[OrderDetail] = []
         for oid in self.order_ids:
@@ -417,4 +463,4 @@ class PickWalkScreen(StoreScreen):
             self.orders[oid] = order
             finished.append(order)
         self.store_app.walk_positions.pop(tuple(sorted(self.order_ids)), None)
-        await self.app.switch_screen(PickDoneScreen(finished))
+        await self.app.switch_screen(PickDoneScreen(finished, [self.tote(o.id) for o in finished]))

@@ -196,10 +196,16 @@ def get_order(db: Database, actor: Actor, order_id: int) -> OrderDetail:
 
 def find_order(db: Database, actor: Actor, number: str) -> OrderDetail:
     """An order by its number (typed or scanned) in the associate's stores."""
-    number = clean(number)
+    number = clean(number).strip()
     with db.read() as session:
-        o = session.exec(select(Order).where(Order.number == number)).first()
-        if o is None or o.store_id not in actor.store_ids:
+        mine = col(Order.store_id).in_(sorted(actor.store_ids))
+        o = None
+        # As printed, then upper-case: a number typed in lower case on a terminal still finds it.
+        for candidate in dict.fromkeys((number, number.upper())):
+            o = session.exec(select(Order).where(Order.number == candidate, mine)).first()
+            if o is not None:
+                break
+        if o is None:
             raise NotFound(f"No order {number[:30]} in your stores")
         return order_detail(session, o)
 
