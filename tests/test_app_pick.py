@@ -20,7 +20,7 @@ from storeassist_tui.screens.home import HomeScreen
 from storeassist_tui.screens.pick_done import PickDoneScreen
 from storeassist_tui.screens.pick_queue import PickQueueScreen
 from storeassist_tui.screens.pick_walk import PickWalkScreen
-from storeassist_tui.store import picking, queries
+from storeassist_tui.store import auth, picking, queries
 from storeassist_tui.store.db import Database
 from storeassist_tui.store.roles import Actor
 from storeassist_tui.store.views import OrderDetail
@@ -587,3 +587,15 @@ async def test_skips_and_place_survive_a_restart(
         assert ctx.walk.skipped == {skipped}
         assert ctx.walk.current == place
         assert any(line.startswith("s") for line in screen_lines(app))  # the skipped line is marked
+
+
+@sized
+async def test_a_session_revoked_elsewhere_logs_out_at_the_next_scan(pick_app: Ctx) -> None:
+    ctx = pick_app
+    (order,) = new_orders(ctx, 1)
+    await ctx.open_order(order.number)
+    auth.logout(ctx.db, ctx.app.client.token)  # e.g. a lead ended the session from the back office
+    ctx.scan(label_of(order.lines[0]))
+    await ctx.until(lambda: type(ctx.app.screen).__name__ == "LoginScreen")
+    await ctx.until("Not logged in")  # the backend's one line, in place of a dead walk
+    assert sum(ln.picked for ln in ctx.order(order.id).lines) == 0

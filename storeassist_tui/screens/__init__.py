@@ -28,7 +28,7 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widget import Widget
 
-from storeassist_tui.client import BackendUnavailable
+from storeassist_tui.client import BackendError, BackendUnavailable
 from storeassist_tui.widgets import Hint, KeyBar, MessageBar
 from storeassist_tui.widgets.scan import Entry
 
@@ -120,7 +120,11 @@ class StoreScreen(Screen[None]):
             bar.show(text, kind=kind)
 
     def fail(self, error: BaseException | str | Sequence[str], *, kind: str = "", bell: bool = True) -> None:
-        """An error on the message line (bold reverse video) and the bell; never a traceback."""
+        """An error on the message line (bold reverse video) and the bell; never a traceback.
+        A session the backend no longer accepts (expired, revoked) logs out with its message."""
+        if isinstance(error, BackendError) and error.status == 401 and self.store_app.session is not None:
+            self.store_app.request_logout(error.message, error=True)
+            return
         text = self.store_app.error_forms(error) if isinstance(error, BaseException) else error
         if bar := self.message_bar:
             bar.show(text, error=True, kind=kind)
