@@ -33,7 +33,7 @@ from storeassist_tui.client import (
     DemoCredential,
     Session,
 )
-from storeassist_tui.screens import StoreScreen
+from storeassist_tui.screens import Abandoned, StoreScreen
 from storeassist_tui.screens.home import HomeScreen
 from storeassist_tui.screens.login import LoginScreen
 from storeassist_tui.screens.pick_queue import PickQueueScreen
@@ -91,6 +91,8 @@ class StoreAssistApp(App[None]):
         # Scans and actions, in the order they came; one consumer hands them to the current screen.
         self.inputs: asyncio.Queue[Entry | KeyPress] = asyncio.Queue()
         self._lone_key: Timer | None = None
+        self.retrying = False  # an entry is waiting for the backend to come back
+        self._abandon = asyncio.Event()
 
     # Start-up
     def on_mount(self) -> None:
@@ -130,6 +132,8 @@ class StoreAssistApp(App[None]):
             buf.backspace(event.time)
         elif key == "escape" and not buf.empty:
             buf.clear()  # Esc first clears what was typed; with nothing typed it is the screen's Esc
+        elif key == "escape" and self.retrying:
+            self._abandon.set()  # stop waiting for the backend (the next Esc is the screen's)
         elif buf.empty and screen.LONE_KEYS and char and char.isprintable() and screen.action_for(key):
             self._maybe_lone_key(char, event.time)  # a menu digit, or the first of a scan
         elif char == GS or (event.is_printable and char and not (key == "space" and buf.empty)):
@@ -170,6 +174,32 @@ class StoreAssistApp(App[None]):
     def waiting_inputs(self) -> int:
         return self.inputs.qsize()
 
+    async def wait_or_abandon(self, delay: float) -> bool:
+        """Sleep `delay` before the next retry; True if the associate stopped waiting meanwhile."""
+        self.retrying = True
+        try:
+            await asyncio.wait_for(self._abandon.wait(), delay)
+        except TimeoutError:
+            return False
+        finally:
+            self.retrying = False
+        self._abandon.clear()
+        return True
+
+    def drop_pending_entries(self) -> int:
+        """Forget the scans still waiting their turn (after an abandoned retry, or a logout)."""
+        kept: list[Entry | KeyPress] = []
+        dropped = 0
+        while not self.inputs.empty():
+            item = self.inputs.get_nowait()
+            if isinstance(item, Entry):
+                dropped += 1
+            else:
+                kept.append(item)
+        for item in kept:
+            self.inputs.put_nowait(item)
+        return dropped
+
     async def _consume_inputs(self) -> None:
         """One at a time: each scan or key goes to the screen current when its turn comes, after
         the previous one has finished (including any screen it opened)."""
@@ -185,9 +215,17 @@ class StoreAssistApp(App[None]):
                         await screen.run_action(action)
                 else:
                     await screen.handle_entry(item)
-            except Exception as exc:  # noqa: BLE001 - a failed entry is one line, never the end of the app
+            except Abandoned as exc:
+                dropped = self.drop_pending_entries()
                 if screen.is_attached:
-                    screen.fail(exc)
+                    more = f" and {dropped} more scans" if dropped else ""
+                    screen.fail([f"Not saved: {exc.what}{more}. Scan again when the backend is back",
+                                 f"Not saved: {exc.what}{more}; scan again later", "Not saved"], kind="offline")
+            except Exception as exc:  # noqa: BLE001 - a failed entry is one line, never the end of the app
+                shown = self.screen  # the entry may have opened another screen before it failed
+                target = shown if isinstance(shown, StoreScreen) else screen
+                if target.is_attached:
+                    target.fail(exc)
 
     # Errors: one line, never a traceback
     def describe_error(self, error: BaseException) -> str:
@@ -253,6 +291,10 @@ class StoreAssistApp(App[None]):
         if self.session is None:
             return
         self.session = None  # from now on, a second request (key, poll, timer) does nothing
+        self.drop_pending_entries()  # scans of this session are not for the next associate
+        self.scan_buffer.clear()
+        if self.retrying:
+            self._abandon.set()
         self.run_worker(self._logout(message, error), group="logout", exclusive=True, exit_on_error=False)
 
     async def _logout(self, message: str, error: bool) -> None:

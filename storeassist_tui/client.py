@@ -125,6 +125,7 @@ class Line(BaseModel):
     fit: str
     image_url: str
     department: str
+    dept_seq: int = 0
     aisle: str
     codes: list[Code]
 
@@ -152,6 +153,7 @@ class OrderDetail(OrderSummary):
     closed_at: datetime | None
     close_reason: str
     version: int
+    closes_when_finished: bool = False  # finishing the pick now closes the order (nothing found)
     lines: list[Line]
     refunds: list[Refund]
 

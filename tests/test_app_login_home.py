@@ -177,6 +177,8 @@ async def test_login_typed_in_one_burst_and_pasted(backend: BackendClient) -> No
         send_burst(app, "B-1002\r\n")  # a badge scan with a CR LF suffix: one entry, not two
         await on_home(pilot, "Hana Handoff")
         await pilot.press("0")
+        await wait_for(pilot, lambda: "Log out?" in screen_text(app))
+        await pilot.press("enter")
         await wait_for(pilot, lambda: "User" in screen_text(app))
         # Some terminal clients inject a scan as a bracketed paste ending in CR LF.
         assert isinstance(app.screen, LoginScreen)
@@ -301,11 +303,11 @@ async def test_module_screen_plugs_in_and_pauses_home_polling(
 async def test_logout_keys_return_to_login(backend: BackendClient) -> None:
     app = StoreAssistApp(backend, poll_interval_s=0.1)
     async with app.run_test(size=(80, 24)) as pilot:
-        for key in ("f10", "0"):
+        for keys in (["f10"], ["0", "enter"]):  # 0 asks first: a stray digit must not log out
             await log_in(pilot, "pat", "1111")
             await on_home(pilot, "1 Pick:")
             token = backend.token
-            await pilot.press(key)
+            await pilot.press(*keys)
             await wait_for(pilot, lambda: isinstance(app.screen, LoginScreen) and "User" in screen_text(app))
             assert app.session is None and backend.token == ""
             assert "1 Pick" not in screen_text(app)

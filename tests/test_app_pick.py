@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import pytest
-from helpers import label_of
+from helpers import label_of, rid
 from textual import events
 from textual.pilot import Pilot
 from ui import STORE, SwitchableTransport, render_segments, screen_lines, screen_text, send_burst, wait_for
@@ -20,7 +21,7 @@ from storeassist_tui.screens.home import HomeScreen
 from storeassist_tui.screens.pick_done import PickDoneScreen
 from storeassist_tui.screens.pick_queue import PickQueueScreen
 from storeassist_tui.screens.pick_walk import PickWalkScreen
-from storeassist_tui.store import auth, picking, queries
+from storeassist_tui.store import auth, intake, picking, queries
 from storeassist_tui.store.db import Database
 from storeassist_tui.store.roles import Actor
 from storeassist_tui.store.views import OrderDetail
@@ -75,6 +76,9 @@ class Ctx:
         await self.pilot.press(key)
         await self.until(question)
         await self.pilot.press(yes)
+
+    def people_pat(self) -> Actor:
+        return auth.authenticate(self.db, self.app.client.token)[0]
 
     def actions_all(self) -> list[tuple[int, str, str]]:
         q = queries.pick_queue(self.db, self.lee, STORE)
@@ -151,6 +155,7 @@ async def test_queue_is_by_due_time_overdue_first_with_the_overdue_count(pick_ap
     ctx = pick_app
     q = queries.pick_queue(ctx.db, ctx.lee, STORE)
     assert q.overdue > 0
+    assert [o.due_at for o in q.orders] == sorted(o.due_at for o in q.orders)  # due first, so overdue first
     lines = screen_lines(ctx.app)
     shown_late = re.search(r"(\d+) (OVERDUE|LATE) of (\d+)", ctx.text())
     assert shown_late is not None, ctx.text()
@@ -368,16 +373,24 @@ async def test_order_then_items_in_one_burst_land_on_the_walk(pick_app: Ctx) -> 
 
 # The backend goes away -------------------------------------------------------------------------
 
-@pytest.mark.parametrize("size", SIZES)
-async def test_backend_down_mid_walk_then_back_loses_and_doubles_nothing(
-    switchable: tuple[BackendClient, SwitchableTransport], people_db: tuple[Database, Actor], size: tuple[int, int],
-) -> None:
+@asynccontextmanager
+async def walk_over(switchable: tuple[BackendClient, SwitchableTransport], people_db: tuple[Database, Actor],
+                    size: tuple[int, int]) -> AsyncIterator[tuple[Ctx, SwitchableTransport, OrderDetail]]:
+    """The app on a network that can be cut, Pat on the walk of an order of 4 units or more."""
     client, transport = switchable
     app = StoreAssistApp(client, poll_interval_s=0.2)
     async with app.run_test(size=size) as pilot:
         ctx = await start(app, pilot, *people_db)
         order = next(o for o in new_orders(ctx, 30) if o.units >= 4)
         await ctx.open_order(order.number)
+        yield ctx, transport, order
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_backend_down_mid_walk_then_back_loses_and_doubles_nothing(
+    switchable: tuple[BackendClient, SwitchableTransport], people_db: tuple[Database, Actor], size: tuple[int, int],
+) -> None:
+    async with walk_over(switchable, people_db, size) as (ctx, transport, order):
         codes = all_codes(order)
         ctx.scan(codes[0])
         await ctx.settled(order.id, 1)
@@ -512,26 +525,23 @@ async def test_inactivity_logs_out_of_a_walk_and_the_pick_stays(
 
 # Scans anywhere, keys in turn ------------------------------------------------------------------
 
-@pytest.mark.parametrize("size", SIZES)
-async def test_scans_on_home_are_never_menu_keys(
-    backend: BackendClient, people_db: tuple[Database, Actor], size: tuple[int, int],
-) -> None:
-    app = StoreAssistApp(backend, poll_interval_s=0.2)
-    async with app.run_test(size=size) as pilot:
-        ctx = await start(app, pilot, *people_db)
-        await pilot.press("escape")
-        await ctx.until(lambda: isinstance(app.screen, HomeScreen))
-        ctx.scan("036007291073")  # an item code full of menu digits (0 = log out, 3 = hand-off)
-        await ctx.until(lambda: isinstance(app.screen, PickQueueScreen))
-        await ctx.until("That is an item")
-        assert app.session is not None
-        await pilot.press("escape")
-        await ctx.until(lambda: isinstance(app.screen, HomeScreen))
-        order = next(o for o in new_orders(ctx, 30) if o.units >= 2)
-        ctx.scan(order.number, label_of(order.lines[0]))  # order number, then an item, one burst
-        await ctx.settled(order.id, 1)
-        assert isinstance(app.screen, PickWalkScreen)
-        assert app.session is not None
+@sized
+async def test_scans_on_home_are_never_menu_keys(pick_app: Ctx) -> None:
+    ctx = pick_app
+    app, pilot = ctx.app, ctx.pilot
+    await pilot.press("escape")
+    await ctx.until(lambda: isinstance(app.screen, HomeScreen))
+    ctx.scan("036007291073")  # an item code full of menu digits (0 = log out, 3 = hand-off)
+    await ctx.until(lambda: isinstance(app.screen, PickQueueScreen))
+    await ctx.until("That is an item")
+    assert app.session is not None
+    await pilot.press("escape")
+    await ctx.until(lambda: isinstance(app.screen, HomeScreen))
+    order = next(o for o in new_orders(ctx, 30) if o.units >= 2)
+    ctx.scan(order.number, label_of(order.lines[0]))  # order number, then an item, one burst
+    await ctx.settled(order.id, 1)
+    assert isinstance(app.screen, PickWalkScreen)
+    assert app.session is not None
 
 
 @sized
@@ -599,3 +609,149 @@ async def test_a_session_revoked_elsewhere_logs_out_at_the_next_scan(pick_app: C
     await ctx.until(lambda: type(ctx.app.screen).__name__ == "LoginScreen")
     await ctx.until("Not logged in")  # the backend's one line, in place of a dead walk
     assert sum(ln.picked for ln in ctx.order(order.id).lines) == 0
+
+
+# Review findings, each one a test ---------------------------------------------------------------
+
+@sized
+async def test_batch_totes_stay_the_same_when_the_batch_is_resumed(pick_app: Ctx) -> None:
+    ctx = pick_app
+    first, second = new_orders(ctx, 2)
+    queue = ctx.app.screen
+    assert isinstance(queue, PickQueueScreen)
+    for o in (second, first):  # marked in the "wrong" order
+        queue.order_list.go_to(o.id)
+        await ctx.pilot.press("space")
+    await ctx.pilot.press("f3")
+    await ctx.until(lambda: isinstance(ctx.app.screen, PickWalkScreen))
+    totes = {o.id: ctx.walk.tote(o.id) for o in (first, second)}
+    await ctx.pilot.press("escape")
+    await ctx.until(lambda: isinstance(ctx.app.screen, PickQueueScreen))
+    ctx.scan(second.number)  # resumed from the other order of the batch
+    await ctx.until(lambda: isinstance(ctx.app.screen, PickWalkScreen) and ctx.app.screen.batch)
+    assert {o.id: ctx.walk.tote(o.id) for o in (first, second)} == totes
+
+
+@sized
+async def test_moving_withdraws_the_take_over_question(pick_app: Ctx) -> None:
+    ctx = pick_app
+    lees, other = new_orders(ctx, 2)
+    picking.claim(ctx.db, ctx.lee, [lees.id], "lee-claims")
+    queue = ctx.app.screen
+    assert isinstance(queue, PickQueueScreen)
+    await ctx.until(lambda: any(o.id == lees.id and o.claimed_by for o in queue.order_list.orders))
+    queue.order_list.go_to(lees.id)
+    await ctx.pilot.press("enter")
+    await ctx.until("take it over")
+    queue.order_list.go_to(other.id)
+    await ctx.pilot.press("down", "up")  # the associate moves to another order...
+    assert queue.order_list.current is not None and queue.order_list.current.id == other.id
+    await ctx.pilot.press("enter")  # ...and Enter picks that one; Lee keeps his
+    await ctx.until(lambda: isinstance(ctx.app.screen, PickWalkScreen))
+    assert ctx.walk.order_ids == [other.id]
+    assert ctx.order(lees.id).claimed_by_name == "Lee Lead"
+
+
+@sized
+async def test_the_next_order_scanned_on_the_finish_screen_opens(pick_app: Ctx) -> None:
+    ctx = pick_app
+    order, after = [o for o in new_orders(ctx, 30) if o.units <= 3][:2]
+    ctx.scan(order.number, *all_codes(order))
+    ctx.app.post_message(events.Key("f4", None))
+    ctx.scan(after.number)  # right behind F4, as the next order's label is scanned
+    await ctx.until(lambda: isinstance(ctx.app.screen, PickWalkScreen) and ctx.app.screen.order_ids == [after.id])
+    assert ctx.order(order.id).status == "picked" and ctx.order(after.id).status == "picking"
+
+
+@sized
+async def test_scanning_an_order_of_my_batch_on_home_resumes_the_batch(pick_app: Ctx) -> None:
+    ctx = pick_app
+    app, pilot = ctx.app, ctx.pilot
+    orders = new_orders(ctx, 2)
+    queue = app.screen
+    assert isinstance(queue, PickQueueScreen)
+    for o in orders:
+        queue.order_list.go_to(o.id)
+        await pilot.press("space")
+    await pilot.press("f3")
+    await ctx.until(lambda: isinstance(app.screen, PickWalkScreen))
+    await pilot.press("escape", "escape")
+    await ctx.until(lambda: isinstance(app.screen, HomeScreen))
+    ctx.scan(orders[1].number)
+    await ctx.until(lambda: isinstance(app.screen, PickWalkScreen) and app.screen.is_mounted)
+    assert sorted(ctx.walk.order_ids) == sorted(o.id for o in orders)
+
+
+@sized
+async def test_refunds_shown_are_the_backends_capped_amounts(pick_app: Ctx) -> None:
+    ctx = pick_app
+    body = {"orderId": "DISC-1", "orderTotal": "30.00",  # two $25 shirts for $30 after a discount
+            "customer": {"contact": {"name": {"firstName": "Dee", "lastName": "Scount"}}},
+            "orderLines": [{"lineNbr": 1, "quantity": {"value": 2}, "storeUnitPrice": "25", "itemDesc": "Shirt",
+                            "products": [{"barcode": "036000291001", "barcodeType": "UPC"}]}]}
+    intake.intake_order(ctx.db, intake.IntakeOrder.model_validate(body), STORE)
+    await ctx.open_order("DISC-1")
+    await ctx.pilot.press("f2", "enter")
+    await ctx.until("$30.00")
+    assert "$50.00" not in ctx.text()
+
+
+@sized
+async def test_lines_without_an_aisle_follow_the_stores_department_sequence(pick_app: Ctx) -> None:
+    ctx = pick_app
+    depts = [("Apparel", 9, "036000291001"), ("Produce", 1, "036012291129"), ("Bakery", 5, "036013291135")]
+    body = {"orderId": "DEPT-1", "customer": {"contact": {"name": {"firstName": "Di", "lastName": "Part"}}},
+            "orderLines": [{"lineNbr": n + 1, "quantity": {"value": 1}, "storeUnitPrice": "1", "itemDesc": name,
+                            "department": {"deptNbr": n + 1, "deptName": name, "deptSequence": seq},
+                            "products": [{"barcode": code, "barcodeType": "UPC"}]}
+                           for n, (name, seq, code) in enumerate(depts)]}
+    intake.intake_order(ctx.db, intake.IntakeOrder.model_validate(body), STORE)
+    walk = await ctx.open_order("DEPT-1")
+    assert [walk.line(k).description for k in walk.keys] == ["Produce", "Bakery", "Apparel"]
+
+
+@sized
+async def test_a_big_batch_summary_shows_every_order_needing_attention(pick_app: Ctx) -> None:
+    ctx = pick_app
+    app, pilot = ctx.app, ctx.pilot
+    orders = [o for o in new_orders(ctx, 30) if o.units <= 3][:7]
+    ids = [o.id for o in orders]
+    result = picking.claim(ctx.db, ctx.people_pat(), ids, rid())
+    closed = result.orders[-1]  # nothing of this one will be found
+    for o in result.orders[:-1]:
+        for ln in o.lines:
+            picking.record_scan(ctx.db, ctx.people_pat(), ids, ln.sku, rid(), quantity=ln.quantity)
+    for ln in closed.lines:
+        picking.mark_not_found(ctx.db, ctx.people_pat(), closed.id, ln.id, ln.quantity, rid())
+    ctx.scan(orders[0].number)
+    await ctx.until(lambda: isinstance(app.screen, PickWalkScreen) and app.screen.batch)
+    await pilot.press("f4")
+    await ctx.until("F4 again")
+    await pilot.press("f4")
+    await ctx.until(lambda: isinstance(app.screen, PickDoneScreen))
+    await ctx.until(closed.number if app.size.width >= 40 else closed.number[-6:])
+    assert "CLOSED" in ctx.text() or "refunded" in ctx.text()
+    shown = sum(o.number in ctx.text() for o in orders)
+    assert shown == 7 or "more" in ctx.text()
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_esc_stops_waiting_for_an_unreachable_backend(
+    switchable: tuple[BackendClient, SwitchableTransport], people_db: tuple[Database, Actor], size: tuple[int, int],
+) -> None:
+    async with walk_over(switchable, people_db, size) as (ctx, transport, order):
+        app, pilot = ctx.app, ctx.pilot
+        codes = all_codes(order)
+        transport.down = True
+        ctx.scan(codes[0], codes[1])
+        await ctx.until("Offline")
+        await pilot.press("escape")
+        await ctx.until("Not saved")
+        assert isinstance(app.screen, PickWalkScreen)  # the first Esc only stops the waiting
+        transport.down = False
+        ctx.scan(codes[0])
+        await ctx.settled(order.id, 1)
+        await pilot.pause(0.3)
+        assert sum(ln.picked for ln in ctx.order(order.id).lines) == 1
+        await pilot.press("escape")
+        await ctx.until(lambda: isinstance(app.screen, PickQueueScreen))

@@ -18,7 +18,6 @@ os.environ.setdefault("TEXTUAL_DISABLE_KITTY_KEY", "1")
 os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 os.environ.setdefault("ESCDELAY", "400")
 
-import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
 
@@ -37,6 +36,15 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 RETRY_DELAYS_S = (0.5, 1.0, 2.0, 4.0, 5.0)
+
+
+class Abandoned(Exception):
+    """The associate stopped waiting for the backend (Esc while offline), or the session ended:
+    what was being retried was not saved, and the App says so."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(what)
+        self.what = what
 
 
 def bottom_bars(hints: Sequence[Hint], scan_field: Widget | None = None) -> Vertical:
@@ -86,19 +94,23 @@ class StoreScreen(Screen[None]):
         request (the caller fixed its request id, so a retry never does it twice); a refusal
         (BackendError) is raised to the caller. Scans that come meanwhile wait their turn."""
         tries = 0
+        app = self.store_app
+        token = app.client.token
         while True:
+            if tries and (not self.is_attached or app.session is None or app.client.token != token):
+                raise Abandoned(what)  # logged out meanwhile: never retry with someone else's session
             try:
                 result = await call()
             except BackendUnavailable as exc:
-                app = self.store_app
                 since = f"{app.note_offline():%H:%M}"
                 waiting = app.waiting_inputs
                 more = f"; {waiting} more waiting" if waiting else ""
-                self.fail([f"Offline since {since}: {what} not saved yet, retrying{more}",
+                self.fail([f"Offline since {since}: {what} not saved yet, retrying{more} (Esc stops)",
                            f"Offline {since}: {what} not saved, retrying{more}",
                            f"Offline: retrying {what}{more}"], kind="offline", bell=tries == 0)
                 self.log.warning(f"{what}: {exc}")
-                await asyncio.sleep(RETRY_DELAYS_S[min(tries, len(RETRY_DELAYS_S) - 1)])
+                if await app.wait_or_abandon(RETRY_DELAYS_S[min(tries, len(RETRY_DELAYS_S) - 1)]):
+                    raise Abandoned(what) from None
                 tries += 1
                 continue
             if tries:
@@ -139,4 +151,4 @@ class StoreScreen(Screen[None]):
             message.relayout()
 
 
-__all__ = ["StoreScreen", "bottom_bars"]
+__all__ = ["Abandoned", "StoreScreen", "bottom_bars"]

@@ -1,7 +1,8 @@
 """The home screen: the store and the associate, the live counts of the four modules.
 
-Keys: 1 / F1 Pick, 2 / F2 Stage, 3 / F3 Hand-off, 4 / F4 Orders; 0 / F10 log out. Esc does
-nothing here (it is "back" elsewhere, and home is as far back as it goes).
+Keys: 1 / F1 Pick, 2 / F2 Stage, 3 / F3 Hand-off, 4 / F4 Orders; F10 log out, 0 asks "Log out?"
+first (Enter = yes: a digit is easily hit). Esc does nothing here (it is "back" elsewhere, and
+home is as far back as it goes).
 
 The counts are polled (screens/poller.py: one request at a time, a one-shot timer re-armed after
 each answer, every `app.poll_interval_s`; the client sends If-None-Match, the server answers 304
@@ -122,13 +123,16 @@ class HomeScreen(StoreScreen):
         Binding("2,f2", "module('stage')", "Stage", show=False),
         Binding("3,f3", "module('handoff')", "Hand-off", show=False),
         Binding("4,f4", "module('orders')", "Orders", show=False),
-        Binding("0,f10", "logout", "Logout", show=False),
+        Binding("f10", "logout", "Logout", show=False),
+        Binding("0", "ask_logout", "Logout", show=False),
+        Binding("enter", "confirm", show=False),
         Binding("escape", "nothing", show=False),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.poller = Poller(self, "counts", self._fetch, self._show)
+        self._asking = False  # "Log out?" is on screen
 
     def compose(self) -> ComposeResult:
         app = self.store_app
@@ -169,6 +173,8 @@ class HomeScreen(StoreScreen):
         text = entry.text.strip()
         if len(text) == 1 and (action := self.action_for(text)) is not None:
             await self.run_action(action)  # a menu key typed and ended with Enter
+            if action == "ask_logout":
+                self.action_confirm()  # "0" then Enter, faster than the key window: the Enter is the yes
             return
         factory = self.store_app.modules.get("pick")
         if factory is None or entry.too_long or not text:
@@ -181,6 +187,7 @@ class HomeScreen(StoreScreen):
 
     # Keys
     def action_module(self, key: str) -> None:
+        self._withdraw()
         name = dict(MODULES).get(key, key)
         if not self.store_app.open_module(key):
             self.say((f"{name}: coming in a later release", f"{name}: coming later", f"{name}: not yet"))
@@ -188,5 +195,22 @@ class HomeScreen(StoreScreen):
     def action_logout(self) -> None:
         self.store_app.request_logout()
 
+    def action_ask_logout(self) -> None:
+        """0 asks first: a digit is easily hit, typing a number on home must not end the session."""
+        self._asking = True
+        self.say(("Log out? Enter = yes, any other key = no", "Log out? Enter = yes", "Out? Enter"), kind="confirm")
+
+    def action_confirm(self) -> None:
+        if self._asking:
+            self.store_app.request_logout()
+
+    def _withdraw(self) -> None:
+        """Any key but Enter after "Log out?" withdraws the question."""
+        if self._asking:
+            self._asking = False
+            if bar := self.message_bar:
+                bar.clear("confirm")
+
     def action_nothing(self) -> None:
-        """Esc on home: nothing to go back to; it asks nothing and does nothing."""
+        """Esc on home: nothing to go back to (it only withdraws a "Log out?")."""
+        self._withdraw()

@@ -16,6 +16,7 @@ from storeassist_tui.client import OrderDetail
 from storeassist_tui.screens import StoreScreen, bottom_bars
 from storeassist_tui.screens.pick_text import money
 from storeassist_tui.widgets import FormLines, Hint, TitleBar
+from storeassist_tui.widgets.scan import Entry
 
 HINTS = [Hint("Enter", "Back to queue", "Ent", "Queue"), Hint("Esc", "Back", "Esc", "Back")]
 
@@ -24,29 +25,54 @@ def units(n: int) -> str:
     return f"{n} unit" if n == 1 else f"{n} units"
 
 
+def refund_cents(order: OrderDetail, state: str) -> int:
+    """What the backend refunds for the order in that state ("pending": at staging; "issued")."""
+    return sum(r.amount_cents for r in order.refunds if r.state == state)
+
+
 def summary_rows(order: OrderDetail, tote: str = "") -> list[list[str]]:
+    """A finished order in full: tote, number, customer, units, refund, where it goes next."""
     picked = sum(ln.picked for ln in order.lines)
     missing = sum(ln.not_found for ln in order.lines)
-    refund = sum(ln.not_found * ln.unit_price_cents for ln in order.lines)
+    later, now = refund_cents(order, "pending"), refund_cents(order, "issued")
     if order.status == "picked":
         state = ["Picked: ready to stage", "Ready to stage", "To stage"]
     else:
-        state = [f"Nothing found: order {order.status}, {money(refund)} refunded now",
-                 f"Order {order.status}, {money(refund)} refunded", order.status]
+        state = [f"Nothing found: order {order.status}, {money(now)} refunded now",
+                 f"Order {order.status}, {money(now)} refunded", order.status]
     in_tote = f"Tote {tote}: " if tote else ""
     rows = [
         [f"{in_tote}Order {order.number} - {order.customer_name}", f"{in_tote}{order.number}", order.number],
         [f"  Picked {units(picked)}, not found {missing}", f"  Picked {picked}, not found {missing}",
          f" {picked} ok {missing} nf"],
     ]
-    if missing and order.status == "picked":
-        rows.append([f"  Refund {money(refund)} to be issued at staging", f"  Refund {money(refund)} at staging",
-                     f" Refund {money(refund)}"])
+    if later and order.status == "picked":
+        rows.append([f"  Refund {money(later)} to be issued at staging", f"  Refund {money(later)} at staging",
+                     f" Refund {money(later)}"])
     rows.append(["  " + state[0], "  " + state[1], " " + state[2]])
     return rows
 
 
+def compact_row(order: OrderDetail, tote: str) -> list[str]:
+    """A finished order of a big batch on one row."""
+    picked = sum(ln.picked for ln in order.lines)
+    missing = sum(ln.not_found for ln in order.lines)
+    if order.status != "picked":
+        what = f"CLOSED, {money(refund_cents(order, 'issued'))} refunded"
+        short = "CLOSED"
+    elif missing:
+        what = f"{picked} ok, {missing} nf, refund {money(refund_cents(order, 'pending'))} at staging"
+        short = f"{picked} ok {missing} nf"
+    else:
+        what = f"{picked} ok"
+        short = what
+    return [f"{tote} {order.number} {order.customer_name[:14]:<14} {what}", f"{tote} {order.number} {short}",
+            f"{tote} {order.number[-6:]} {short}"]
+
+
 class PickDoneScreen(StoreScreen):
+    TAKES_SCANS = True
+
     DEFAULT_CSS = """
     PickDoneScreen #summary { height: 1fr; }
     """
@@ -66,9 +92,7 @@ class PickDoneScreen(StoreScreen):
         yield bottom_bars(HINTS)
 
     def on_mount(self) -> None:
-        rows = [row for o, tote in zip(self.orders, self.totes, strict=True) for row in summary_rows(o, tote)]
-        self.query_one(FormLines).set_rows(rows)
-        later = sum(ln.not_found * ln.unit_price_cents for o in self.orders if o.status == "picked" for ln in o.lines)
+        later = sum(refund_cents(o, "pending") for o in self.orders if o.status == "picked")
         if later:
             self.say((f"Done. Refund {money(later)} is issued at staging", f"Done. Refund {money(later)} at staging",
                       f"Refund {money(later)} later"))
@@ -77,6 +101,35 @@ class PickDoneScreen(StoreScreen):
                       "Done"))
         else:
             self.say("Done: everything picked")
+        self.call_after_refresh(self._lay_out)
+
+    def on_resize(self) -> None:
+        super().on_resize()
+        self._lay_out()
+
+    def _lay_out(self) -> None:
+        """Every order in full when it fits; else one row each, those needing attention (closed,
+        refunds) first, and what does not fit counted on the last row."""
+        height = self.query_one("#body").size.height
+        pairs = list(zip(self.orders, self.totes, strict=True))
+        rows = [row for o, tote in pairs for row in summary_rows(o, tote)]
+        if height and len(rows) > height:
+            pairs.sort(key=lambda p: (p[0].status == "picked", not refund_cents(p[0], "pending")))
+            rows = [compact_row(o, tote) for o, tote in pairs]
+            if len(rows) > height:
+                hidden = pairs[height - 1:]
+                ok = all(o.status == "picked" and not refund_cents(o, "pending") for o, _ in hidden)
+                more = f"+{len(hidden)} more"
+                rows = [*rows[:height - 1], [f"{more} orders, all picked in full", f"{more}, all picked", f"{more} ok"]
+                        if ok else [f"{more} orders", more]]
+        self.query_one(FormLines).set_rows(rows)
+
+    # A scan here is for the queue (the next order): back there, and it is handled there.
+    async def handle_entry(self, entry: Entry) -> None:
+        await self.app.pop_screen()
+        screen = self.app.screen
+        if isinstance(screen, StoreScreen) and screen.TAKES_SCANS:
+            await screen.handle_entry(entry)
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -214,10 +214,19 @@ class PickQueueScreen(StoreScreen):
 
     # Keys
     def action_move(self, delta: int) -> None:
+        self._withdraw()
         self.order_list.move(delta)
 
     def action_page(self, direction: int) -> None:
+        self._withdraw()
         self.order_list.move(direction * max(self.order_list.size.height - 1, 1))
+
+    def _withdraw(self) -> None:
+        """Any key but Enter / Esc after "take it over?" withdraws the question: it was asked
+        for the order under the cursor, and Enter must never answer it for another one."""
+        if self._confirm is not None:
+            self._confirm = None
+            self._set_confirm_hints(False)
 
     def action_back(self) -> None:
         if self._confirm is not None:
@@ -228,6 +237,7 @@ class PickQueueScreen(StoreScreen):
         self.app.pop_screen()
 
     def action_mark(self) -> None:
+        self._withdraw()
         ol = self.order_list
         o = ol.current
         if o is None:
@@ -261,13 +271,16 @@ class PickQueueScreen(StoreScreen):
             self.fail("Nothing to pick")
 
     def _with_my_batch(self, order: OrderSummary) -> list[int]:
-        """An order of a batch this associate left open: the whole batch resumes."""
+        """An order of a batch this associate left open: the whole batch resumes (the orders of
+        it in the queue; the order itself always)."""
         me = self.order_list.me
+        ids = [order.id]
         if order.batch_id and order.claimed_by == me:
-            return [o.id for o in self.order_list.orders if o.batch_id == order.batch_id and o.claimed_by == me]
-        return [order.id]
+            ids += [o.id for o in self.order_list.orders if o.batch_id == order.batch_id and o.claimed_by == me]
+        return list(dict.fromkeys(ids))
 
     async def action_batch(self) -> None:
+        self._withdraw()
         ids = list(self.order_list.marked)
         if len(ids) < 1:
             self.fail(("Mark orders with Space first, then F3", "Mark with Space first", "Mark first"))
@@ -300,6 +313,11 @@ class PickQueueScreen(StoreScreen):
         if order.status not in ("new", "picking"):
             self.fail(f"Order {order.number} is {order.status}: nothing to pick")
             return
+        if order.batch_id and order.claimed_by == self.order_list.me:  # the rest of my batch: a fresh list
+            try:
+                await self.refresh_now()
+            except Exception as exc:  # noqa: BLE001 - the order itself still opens
+                self.log.warning(f"queue for a batch: {exc!r}")
         self.order_list.go_to(order.id)
         await self.start(self._with_my_batch(order))
 

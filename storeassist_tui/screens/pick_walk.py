@@ -42,11 +42,13 @@ WalkKey = tuple[int, int]  # (order id, line id)
 
 
 def walk_order(orders: list[OrderDetail]) -> list[WalkKey]:
-    """All lines of the walk in one path through the store: aisle, else department; a batch's
-    orders interleaved so each aisle is visited once."""
+    """All lines of the walk in one path through the store: the backend sends each order's lines
+    in walking order (aisle, else the store's department sequence); a batch's orders are merged
+    on the same keys so each aisle is visited once."""
     totes = {o.id: i for i, o in enumerate(orders)}
     rows = [(o, ln) for o in orders for ln in o.lines]
-    rows.sort(key=lambda r: (r[1].aisle == "", r[1].aisle, r[1].department, totes[r[0].id], r[1].line_nbr))
+    rows.sort(key=lambda r: (r[1].aisle == "", r[1].aisle, r[1].dept_seq, r[1].department, totes[r[0].id],
+                             r[1].line_nbr))
     return [(o.id, ln.id) for o, ln in rows]
 
 
@@ -109,6 +111,9 @@ class PickWalkScreen(StoreScreen):
     def __init__(self, orders: list[OrderDetail], *, taken_over: bool = False) -> None:
         super().__init__()
         self.taken_over = taken_over
+        # Totes follow the orders' ids, not the order they were marked or listed in: a batch
+        # resumed on any terminal gives every order the same tote letter again.
+        orders = sorted(orders, key=lambda o: o.id)
         self.orders: dict[int, OrderDetail] = {o.id: o for o in orders}
         self.order_ids = [o.id for o in orders]
         self.keys = walk_order(orders)
@@ -243,6 +248,8 @@ class PickWalkScreen(StoreScreen):
         self.query_one(KeyBar).set_hints(hints)
 
     def _set_mode(self, mode: str) -> None:
+        if self.mode and not mode and (bar := self.message_bar):
+            bar.clear("prompt")  # the question goes with the mode it asked for
         self.mode = mode
         self._update_field()
 
@@ -323,7 +330,7 @@ class PickWalkScreen(StoreScreen):
     # Entries (scans and typed codes), one at a time ---------------------------------------------
     async def handle_entry(self, entry: Entry) -> None:
         if entry.too_long:
-            self.fail(f"Not an item code: {entry.too_long} characters (at most 64)")
+            self.fail(f"Not an item code: {entry.too_long} characters")
             return
         text = entry.text.strip()
         if not text:
@@ -403,8 +410,10 @@ class PickWalkScreen(StoreScreen):
         except BackendError as exc:
             self.fail(exc)
             return
+        before = {r.id for r in self.orders[order.id].refunds}
         self.orders[order.id] = order
-        refund = money(quantity * line.unit_price_cents)
+        # The backend's amount: it caps refunds at what was paid (discounts, earlier refunds).
+        refund = money(sum(r.amount_cents for r in order.refunds if r.id not in before))
         nxt = self._first_open(self.cursor)
         if nxt is not None:
             self.cursor = nxt
@@ -437,8 +446,7 @@ class PickWalkScreen(StoreScreen):
             self.fail((f"{left} units left: scan them or mark them not found (F2)",
                        f"{left} left: scan or F2 not found", f"{left} left"))
             return
-        empty = [self.orders[i].number for i in self.order_ids
-                 if self.orders[i].status == "picking" and not any(ln.picked for ln in self.orders[i].lines)]
+        empty = [self.orders[i].number for i in self.order_ids if self.orders[i].closes_when_finished]
         if empty and self.mode != "finish":
             self._set_mode("finish")
             what = empty[0] if len(empty) == 1 else f"{len(empty)} orders"

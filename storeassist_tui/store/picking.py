@@ -21,6 +21,7 @@ from storeassist_tui.store.errors import (
     WrongState,
 )
 from storeassist_tui.store.models import Associate, CatalogCode, Order, OrderLine
+from storeassist_tui.store.pick_rules import closes_when_finished
 from storeassist_tui.store.refunds import add_refund, close_with_refunds
 from storeassist_tui.store.roles import PICK, Actor
 from storeassist_tui.store.txn import Tx, check_entry, mutate
@@ -231,7 +232,7 @@ def finish_pick(db: Database, actor: Actor, order_id: int, request_id: str) -> O
         tx.emit(o, "pick_complete", lines=[
             {"lineNbr": ln.line_nbr, "picked": ln.picked, "not_found": ln.not_found} for ln in lines
         ])
-        if not any(ln.picked for ln in lines):
+        if closes_when_finished(sum(ln.picked for ln in lines)):
             close_with_refunds(tx, o, "canceled", "nothing found")
         tx.session.flush()
         return order_detail(tx.session, o)

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from storeassist_tui.store.models import Associate, AuditEvent, CheckIn, Order, OrderLine, Refund
+from storeassist_tui.store.pick_rules import closes_when_finished
 
 OPEN_STATES = ("new", "picking", "picked", "staged")
 
@@ -35,6 +36,7 @@ class LineView(BaseModel):
     fit: str
     image_url: str
     department: str
+    dept_seq: int = 0  # the store's walking order of departments (lines without an aisle)
     aisle: str
     codes: list[CodeView]
 
@@ -91,6 +93,8 @@ class OrderDetail(OrderSummary):
     closed_at: datetime | None
     close_reason: str
     version: int
+    # Finishing the pick now would close the order instead of sending it to staging.
+    closes_when_finished: bool = False
     lines: list[LineView]
     refunds: list[RefundView]
 
@@ -182,6 +186,7 @@ def line_view(line: OrderLine) -> LineView:
         fit=line.fit,
         image_url=line.image_url,
         department=line.department,
+        dept_seq=line.dept_seq,
         aisle=line.aisle,
         codes=[CodeView(**c) for c in json.loads(line.codes)],
     )
@@ -235,6 +240,7 @@ def order_detail(session: Session, order: Order) -> OrderDetail:
     claimer = session.get(Associate, order.claimed_by) if order.claimed_by else None
     checkin = session.get(CheckIn, order.id)
     refunds = session.exec(select(Refund).where(Refund.order_id == order.id).order_by(col(Refund.id)))
+    lines = order_lines(session, order.id or 0)
     return OrderDetail(
         **_summary_fields(order, claimer.display_name if claimer else None, checkin),  # type: ignore[arg-type]
         customer_phone=order.customer_phone, customer_email=order.customer_email,
@@ -242,7 +248,8 @@ def order_detail(session: Session, order: Order) -> OrderDetail:
         total_cents=order.total_cents, bags=order.bags, picked_at=order.picked_at,
         dispensed_at=order.dispensed_at, closed_at=order.closed_at, close_reason=order.close_reason,
         version=order.version,
-        lines=[line_view(ln) for ln in order_lines(session, order.id or 0)],
+        closes_when_finished=order.status == "picking" and closes_when_finished(sum(ln.picked for ln in lines)),
+        lines=[line_view(ln) for ln in lines],
         refunds=[
             RefundView(id=r.id or 0, line_id=r.line_id, reason=r.reason, quantity=r.quantity,
                        amount_cents=r.amount_cents, state=r.state, issued_at=r.issued_at)
