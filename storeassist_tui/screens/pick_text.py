@@ -92,7 +92,7 @@ def walk_row(line: Line, tote: str, width: int) -> str:
     nf = f" nf{line.not_found}" if line.not_found else ""
     done = " done" if not line.pending else ""
     right = f"{line.picked}/{line.quantity}{nf}{done}{' ' + tote if tote else ''}"
-    left = f"{line.aisle or line.department[:6]:<6} {item_name(line)}" if width >= 40 else item_name(line)
+    left = f"{line.aisle or line.department[:6]:<6} {item_name(line)}" if width >= 39 else item_name(line)
     room = max(width - len(right) - 1, 1)
     return f"{left[:room]:<{room}} {right}"
 

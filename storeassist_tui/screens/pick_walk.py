@@ -350,7 +350,8 @@ class PickWalkScreen(StoreScreen):
                     return
                 self.multiplier = n
                 self._update_field()
-                self.say(f"Now scan the item once: it counts {n} units")
+                self.say((f"Now scan the item once: it counts {n} units", f"Scan it once: counts {n} units",
+                          f"Scan once: x{n}"))
             else:
                 if not 1 <= n <= pending:
                     self.fail(f"Give 1 to {pending} units" if pending > 1 else "Only 1 left: Enter marks it not found")
