@@ -755,3 +755,23 @@ async def test_esc_stops_waiting_for_an_unreachable_backend(
         assert sum(ln.picked for ln in ctx.order(order.id).lines) == 1
         await pilot.press("escape")
         await ctx.until(lambda: isinstance(app.screen, PickQueueScreen))
+
+
+@sized
+async def test_the_queue_refreshes_itself_and_keeps_the_cursor_on_its_order(pick_app: Ctx) -> None:
+    ctx = pick_app
+    queue = ctx.app.screen
+    assert isinstance(queue, PickQueueScreen)
+    target = new_orders(ctx, 3)[2]
+    queue.order_list.go_to(target.id)
+    await ctx.pilot.press("down", "up")
+    body = {"orderId": "RUSH-1", "orderDueDate": "2020-01-01T00:00:00Z",  # long overdue: goes on top
+            "customer": {"contact": {"name": {"firstName": "Ru", "lastName": "Sh"}}},
+            "orderLines": [{"lineNbr": 1, "quantity": {"value": 1}, "storeUnitPrice": "1", "itemDesc": "Gum",
+                            "products": [{"barcode": "04252614", "barcodeType": "UPCE0"}]}]}
+    intake.intake_order(ctx.db, intake.IntakeOrder.model_validate(body), STORE)  # another terminal's work
+    await ctx.until(lambda: bool(queue.order_list.orders) and queue.order_list.orders[0].number == "RUSH-1")
+    await ctx.until("RUSH-1")
+    assert queue.order_list.current is not None and queue.order_list.current.id == target.id
+    cursor_line = next(line for line in screen_lines(ctx.app) if line.startswith(">"))
+    assert target.number in cursor_line
