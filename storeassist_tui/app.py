@@ -137,6 +137,8 @@ class StoreAssistApp(App[None]):
         elif buf.empty and screen.LONE_KEYS and char and char.isprintable() and screen.action_for(key):
             self._maybe_lone_key(char, event.time)  # a menu digit, or the first of a scan
         elif char == GS or (event.is_printable and char and not (key == "space" and buf.empty)):
+            if buf.empty:
+                screen.typing_started()
             buf.add(char, event.time)
         elif char and not char.isprintable() and not buf.empty and key not in END_KEYS:
             pass  # a control character inside a scan (STX / ETX framing): dropped
@@ -209,8 +211,9 @@ class StoreAssistApp(App[None]):
             if not isinstance(screen, StoreScreen) or not screen.TAKES_SCANS:
                 continue  # e.g. logged out meanwhile: the login screen takes no scans
             try:
+                action = screen.action_for(item.key) if isinstance(item, KeyPress) else None
+                screen.before_input(action)
                 if isinstance(item, KeyPress):
-                    action = screen.action_for(item.key)
                     if action is not None:
                         await screen.run_action(action)
                 else:

@@ -131,6 +131,22 @@ class StoreScreen(Screen[None]):
         if bar := self.message_bar:
             bar.show(text, kind=kind)
 
+    def ask(self, text: str | Sequence[str], *, kind: str = "prompt", bell: bool = False) -> None:
+        """A question on the message line: in full on up to 2-3 rows rather than cut short."""
+        if bar := self.message_bar:
+            bar.show(text, error=bell, kind=kind, wrap=True)
+        if bell:
+            self.app.bell()
+
+    def before_input(self, action: str | None) -> None:
+        """Called before each scan (`action` None) or key (its action) is handed to this screen."""
+
+    def typing_started(self) -> None:
+        """The first character of a scan or of typing: the last message has been read; a question
+        (its answer may be what is being typed) and the offline line stay."""
+        if (bar := self.message_bar) and bar.kind not in ("offline", "prompt", "confirm"):
+            bar.clear()
+
     def fail(self, error: BaseException | str | Sequence[str], *, kind: str = "", bell: bool = True) -> None:
         """An error on the message line (bold reverse video) and the bell; never a traceback.
         A session the backend no longer accepts (expired, revoked) logs out with its message."""

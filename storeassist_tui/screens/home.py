@@ -198,11 +198,19 @@ class HomeScreen(StoreScreen):
     def action_ask_logout(self) -> None:
         """0 asks first: a digit is easily hit, typing a number on home must not end the session."""
         self._asking = True
-        self.say(("Log out? Enter = yes, any other key = no", "Log out? Enter = yes", "Out? Enter"), kind="confirm")
+        self.ask(("Log out? Enter = yes, any other key = no", "Log out? Enter = yes", "Out? Enter"), kind="confirm")
 
     def action_confirm(self) -> None:
         if self._asking:
             self.store_app.request_logout()
+
+    def typing_started(self) -> None:
+        super().typing_started()
+        self._withdraw()
+
+    def before_input(self, action: str | None) -> None:
+        if action not in ("confirm", "ask_logout"):
+            self._withdraw()  # a scan, a typed entry, an arrow: anything but Enter says no
 
     def _withdraw(self) -> None:
         """Any key but Enter after "Log out?" withdraws the question."""

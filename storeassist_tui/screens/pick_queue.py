@@ -19,10 +19,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widget import Widget
 
-from storeassist_tui import barcodes
 from storeassist_tui.client import BackendError, OrderSummary, PickQueue, new_request_id
 from storeassist_tui.screens import StoreScreen, bottom_bars
-from storeassist_tui.screens.pick_text import queue_header, queue_row
+from storeassist_tui.screens.pick_text import is_item_code, queue_header, queue_row, scroll_mark, scroll_top
 from storeassist_tui.screens.pick_walk import PickWalkScreen
 from storeassist_tui.screens.poller import Poller
 from storeassist_tui.widgets import FitLabel, Hint, KeyBar, ScanField, TitleBar
@@ -32,12 +31,7 @@ from storeassist_tui.widgets.scan import Entry
 MAX_BATCH = 20
 
 
-def is_item_code(text: str) -> bool:
-    """A product barcode (GTIN, UPC-E, GS1, scale label), which is never an order number."""
-    try:
-        return barcodes.interpret(text).kind in ("gtin", "upce", "gs1", "price_embedded")
-    except barcodes.BarcodeError:
-        return False  # the backend's limit too: it refuses more
+ # the backend's limit too: it refuses more
 
 HINTS = [
     Hint("Enter", "Pick", "Ent", "Pick"),
@@ -96,10 +90,9 @@ class OrderList(Widget):
         text = Text(no_wrap=True, overflow="crop", end="")
         if not self.orders:
             return Text("Nothing to pick.", end="")
-        if self.cursor < self.top:
-            self.top = self.cursor
-        elif self.cursor >= self.top + height:
-            self.top = self.cursor - height + 1
+        if height <= 0:
+            return text
+        self.top = scroll_top(self.top, self.cursor, len(self.orders), height)
         now = datetime.now(UTC)
         for row, o in enumerate(self.orders[self.top:self.top + height]):
             i = self.top + row
@@ -109,6 +102,8 @@ class OrderList(Widget):
             plain = "".join(p for p, _ in pieces)
             if i == self.cursor and plain.startswith(" "):
                 plain = ">" + plain[1:]
+            elif plain.startswith(" ") and (more := scroll_mark(row, self.top, len(self.orders), height)):
+                plain = more + plain[1:]  # ^ / v: more orders above / below
             cursor = i == self.cursor
             # The cursor row is reverse video across the width; "late" is bold reverse elsewhere
             # and bold inside the cursor row, so both read without colour.
@@ -206,8 +201,9 @@ class PickQueueScreen(StoreScreen):
             mine = [o for o in queue.orders if o.claimed_by is not None and o.claimed_by == ol.me]
             if mine:
                 ol.go_to(mine[0].id)
-                self.say((f"You were picking {mine[0].number}: Enter resumes it", f"Enter resumes {mine[0].number}",
-                          "Enter resumes"))
+                others = f" (and {len(mine) - 1} more)" if len(mine) > 1 else ""
+                self.say((f"You were picking {mine[0].number}{others}: Enter resumes it",
+                          f"Enter resumes {mine[0].number}{others}", "Enter resumes"))
 
     async def refresh_now(self) -> None:
         self._show(await self._fetch())
@@ -295,6 +291,7 @@ class PickQueueScreen(StoreScreen):
         if self._confirm is not None:
             self._confirm = None
             self._set_confirm_hints(False)
+        self._greeted = True  # a scan's own answer, never the greeting, is what the associate reads
         number = entry.text.strip()
         if not number:
             self.fail("Nothing readable was scanned")
@@ -330,7 +327,7 @@ class PickQueueScreen(StoreScreen):
             if exc.code == "claimed_by_other" and not take_over:
                 self._confirm = order_ids
                 self._set_confirm_hints(True)
-                self.fail(self._take_over_question(order_ids, exc.message), kind="confirm")
+                self.ask(self._take_over_question(order_ids, exc.message), kind="confirm", bell=True)
                 return
             self.fail(exc)
             return

@@ -6,6 +6,7 @@ from __future__ import annotations
 import string
 from datetime import UTC, datetime
 
+from storeassist_tui import barcodes
 from storeassist_tui.client import Line, OrderDetail, OrderSummary
 
 
@@ -44,6 +45,13 @@ def first_name(name: str) -> str:
     return name.split()[0] if name.split() else name
 
 
+def is_item_code(text: str) -> bool:
+    """A product barcode (GTIN, UPC-E, GS1, scale label), which is never an order number."""
+    try:
+        return barcodes.interpret(text).kind in ("gtin", "upce", "gs1", "price_embedded")
+    except barcodes.BarcodeError:
+        return False
+
 def tote_label(index: int) -> str:
     """A, B, ... Z, then T27, T28 (a batch holds at most 20 orders)."""
     return string.ascii_uppercase[index] if index < 26 else f"T{index + 1}"
@@ -73,9 +81,9 @@ def queue_row(o: OrderSummary, now: datetime, me: int | None, marked: bool, widt
         return [(f"{mark} {o.number:<10.10} {o.customer_name:<20.20} {items:>6}  ", False),
                 (f"{forms[0]:<10}", late), (f" {picker}", False)]
     if width >= 40:
-        rest = f"{o.customer_name}"
-        if short_picker:
-            rest = f"{short_picker} {rest}"
+        room = max(width - 28, 1)  # after mark, number, due and items
+        tail = f" {short_picker}" if short_picker else ""
+        rest = f"{o.customer_name[:max(room - len(tail), 0)]:<{max(room - len(tail), 0)}}{tail}"
         return [(f"{mark} {o.number:<9.9} ", False), (f"{forms[0]:<9}", late), (f" {items:<5} {rest}", False)]
     tail = f" {short_picker}" if short_picker else ""
     return [(f"{mark}{o.number[-6:]} ", False), (forms[1], late), (f" {o.units}u{tail}", False)]
@@ -87,10 +95,28 @@ def item_name(line: Line) -> str:
     return " ".join(p for p in (line.description, size, line.colour) if p)
 
 
-def walk_row(line: Line, tote: str, width: int) -> str:
+def scroll_top(top: int, cursor: int, rows: int, height: int) -> int:
+    """The first row to draw so the cursor is visible and no room is left empty below the list."""
+    if cursor < top:
+        top = cursor
+    elif cursor >= top + height:
+        top = cursor - height + 1
+    return max(0, min(top, rows - height))
+
+
+def scroll_mark(row: int, top: int, rows: int, height: int) -> str:
+    """`^` on the first drawn row when rows are hidden above, `v` on the last when below."""
+    if row == 0 and top > 0:
+        return "^"
+    if row == height - 1 and top + height < rows:
+        return "v"
+    return ""
+
+
+def walk_row(line: Line, tote: str, width: int, skipped: bool = False) -> str:
     """One line of the walk: where, what, how many done of how many (nf = not found), the tote."""
     nf = f" nf{line.not_found}" if line.not_found else ""
-    done = " done" if not line.pending else ""
+    done = " done" if not line.pending else (" skip" if skipped else "")
     right = f"{line.picked}/{line.quantity}{nf}{done}{' ' + tote if tote else ''}"
     left = f"{line.aisle or line.department[:6]:<6} {item_name(line)}" if width >= 39 else item_name(line)
     room = max(width - len(right) - 1, 1)

@@ -24,7 +24,15 @@ from textual.widget import Widget
 from storeassist_tui.client import BackendError, Line, OrderDetail, new_request_id
 from storeassist_tui.screens import StoreScreen, bottom_bars
 from storeassist_tui.screens.pick_done import PickDoneScreen
-from storeassist_tui.screens.pick_text import detail_forms, money, tote_label, walk_row
+from storeassist_tui.screens.pick_text import (
+    detail_forms,
+    is_item_code,
+    money,
+    scroll_mark,
+    scroll_top,
+    tote_label,
+    walk_row,
+)
 from storeassist_tui.widgets import AsciiProgress, FormLines, Hint, KeyBar, ScanField, TitleBar
 from storeassist_tui.widgets.bars import REVERSE
 from storeassist_tui.widgets.scan import Entry
@@ -69,18 +77,15 @@ class WalkLines(Widget):
         keys, cursor = self.walk.keys, self.walk.cursor
         if height <= 0:
             return Text("", end="")
-        if cursor < self.top:
-            self.top = cursor
-        elif cursor >= self.top + height:
-            self.top = cursor - height + 1
+        self.top = scroll_top(self.top, cursor, len(keys), height)
         text = Text(no_wrap=True, overflow="crop", end="")
         for row, key in enumerate(keys[self.top:self.top + height]):
             i = self.top + row
             if row:
                 text.append("\n")
             line = self.walk.line(key)
-            mark = ">" if i == cursor else ("s" if key in self.walk.skipped and line.pending else " ")
-            s = mark + walk_row(line, self.walk.tote(key[0]), width - 1)
+            mark = ">" if i == cursor else (scroll_mark(row, self.top, len(keys), height) or " ")
+            s = mark + walk_row(line, self.walk.tote(key[0]), width - 1, key in self.walk.skipped)
             text.append(s[:width].ljust(width) if i == cursor else s[:width], REVERSE if i == cursor else None)
         return text
 
@@ -293,14 +298,20 @@ class PickWalkScreen(StoreScreen):
         self.multiplier = 1
         self._set_mode("not_found")
         what, p = line.description[:24], line.pending
+        order = self.orders[key[0]]
+        # The last units of an order of which nothing was picked: the whole order is refunded when
+        # the pick is finished (the backend closes it), not at staging.
+        whole = not any(ln.picked for ln in order.lines) and sum(ln.pending for ln in order.lines) == p
+        when = "when the pick is finished (nothing of the order found)" if whole else "at staging"
+        short_when = "at finish" if whole else "at staging"
         if p == 1:
-            forms = [f"Not found: 1 x {what}? Enter = yes, Esc = no. Refund issued at staging",
-                     "Not found? Enter = yes, Esc = no; refund at staging", "NF? Enter = yes"]
+            forms = [f"Not found: 1 x {what}? Enter = yes, Esc = no. Refund issued {when}",
+                     f"Not found: 1 x {what}? Enter = yes, Esc = no; refund {short_when}", "NF? Enter = yes"]
         else:
-            forms = [f"Not found: {p} x {what}? Enter = all, or type 1-{p}. Refund issued at staging",
-                     f"Not found? Enter = all {p}, or 1-{p}; refund at staging",
-                     f"NF Enter=all {p} or 1-{p}; refund at staging", f"NF: Enter=all {p}"]
-        self.say(forms, kind="prompt")
+            forms = [f"Not found: {p} x {what}? Enter = all, or type 1-{p}. Refund issued {when}",
+                     f"Not found: {what}? Enter = all {p}, or type 1-{p}; refund {short_when}",
+                     f"NF: Enter=all {p}"]
+        self.ask(forms)
 
     async def action_enter(self) -> None:
         """Enter with nothing typed: confirms a not-found of everything left; else nothing."""
@@ -377,7 +388,10 @@ class PickWalkScreen(StoreScreen):
                 f"scan {code[:20]}")
         except BackendError as exc:
             self._update_field()
-            self.fail(exc)
+            if exc.code == "unknown_code" and not is_item_code(code):
+                self.fail([f"{exc.message}. An order number? Esc to the queue first", exc.message])
+            else:
+                self.fail(exc)
             return
         self.orders[result.order_id] = result.order
         counted = (result.order_id, result.line_id)
@@ -451,9 +465,9 @@ class PickWalkScreen(StoreScreen):
         if empty and self.mode != "finish":
             self._set_mode("finish")
             what = empty[0] if len(empty) == 1 else f"{len(empty)} orders"
-            self.fail((f"Nothing of {what} was found: finishing closes it and refunds the customer. "
-                       "F4 again = yes, Esc = no", f"Nothing of {what} found: F4 again closes it",
-                       "F4 again = close"), kind="prompt")
+            self.ask((f"Nothing of {what} was found: finishing closes it and refunds the customer. "
+                      "F4 again = yes, Esc = no", f"Nothing of {what} found: F4 again closes and refunds it",
+                      "F4 again = close"), bell=True)
             return
         self._set_mode("")
         client = self.store_app.client

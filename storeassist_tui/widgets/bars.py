@@ -91,6 +91,7 @@ class MessageBar(Widget):
         self.forms: list[str] = [""]
         self.error = False
         self.kind = ""
+        self.wrap = False
         self._lines: list[str] = []
 
     @property
@@ -98,10 +99,12 @@ class MessageBar(Widget):
         """The full message (its longest form)."""
         return self.forms[0]
 
-    def show(self, text: str | Sequence[str], *, error: bool = False, kind: str = "") -> None:
+    def show(self, text: str | Sequence[str], *, error: bool = False, kind: str = "", wrap: bool = False) -> None:
+        """`wrap`: a question - its full text on up to 2 rows (3 below 40 columns) is better than a
+        short form on one, so the short forms are used only when the full one cannot fit."""
         forms = [text] if isinstance(text, str) else list(text)
         self.forms = [ascii_line(f).strip() for f in forms] or [""]
-        self.error, self.kind = error, kind
+        self.error, self.kind, self.wrap = error, kind, wrap
         self.relayout()
 
     def clear(self, kind: str | None = None) -> None:
@@ -120,6 +123,15 @@ class MessageBar(Widget):
 
     def relayout(self) -> None:
         width = self.size.width or (self.app.size.width if self.is_attached else 80)
+        if self.wrap and len(self.forms[0]) > width:
+            rows = self._max_rows(width)
+            wrapped = next((w for f in self.forms if len(w := textwrap.wrap(f, width)) <= rows), None)
+            if wrapped is not None:
+                self._lines = wrapped
+                if self.styles.height is None or self.styles.height.value != len(wrapped):
+                    self.styles.height = len(wrapped)
+                self.refresh()
+                return
         fitting = next((f for f in self.forms if len(f) <= width), None)
         if fitting is not None:
             lines = [fitting] if fitting else []
