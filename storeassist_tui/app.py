@@ -82,8 +82,6 @@ class StoreAssistApp(App[None]):
         self.session: Session | None = None
         self.offline_since: datetime | None = None
         self.modules: dict[str, ModuleFactory] = {"pick": PickQueueScreen}
-        # Where each open pick walk was (by its orders), so leaving and coming back resumes there.
-        self.walk_positions: dict[tuple[int, ...], tuple[tuple[int, int] | None, set[tuple[int, int]]]] = {}
         self._demo_credentials: list[DemoCredential] | None = None
         self._last_activity = time.monotonic()
         self._inactivity_timer: Timer | None = None
@@ -115,6 +113,7 @@ class StoreAssistApp(App[None]):
         if not isinstance(screen, StoreScreen) or not screen.TAKES_SCANS:
             return False
         buf = self.scan_buffer
+        shown = buf.shown
         if isinstance(event, events.Paste):
             for entry in buf.paste(event.text):
                 self.inputs.put_nowait(entry)
@@ -147,7 +146,8 @@ class StoreAssistApp(App[None]):
             # against the screen that is current when its turn comes, as that is the screen the
             # associate pressed it for once the scans before it have been handled.
             self.inputs.put_nowait(KeyPress(key))
-        self.show_scan_buffer()
+        if buf.shown != shown:  # redraw the field only when what it shows changed
+            self.show_scan_buffer()
         return True
 
     def _maybe_lone_key(self, char: str, at: float) -> None:

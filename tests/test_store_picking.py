@@ -235,6 +235,17 @@ def test_skip_is_recorded_and_changes_no_count(demo_db: Database, people: dict[s
     assert [a.action for a in _audit(demo_db, oid)][-1] == "skipped"
 
 
+def test_a_done_line_cannot_be_skipped(demo_db: Database, people: dict[str, Actor]) -> None:
+    pat = people["pat"]
+    oid, lines = _claimed(demo_db, pat)
+    line = lines[0]
+    picking.record_scan(demo_db, pat, [oid], line.sku, rid(), quantity=line.quantity)
+    before = [a.action for a in _audit(demo_db, oid)]
+    with pytest.raises(WrongState, match="nothing to skip"):
+        picking.skip_line(demo_db, pat, oid, line.id, rid())
+    assert [a.action for a in _audit(demo_db, oid)] == before
+
+
 def test_release_puts_the_order_back(demo_db: Database, people: dict[str, Actor]) -> None:
     pat, lee = people["pat"], people["lee"]
     oid, lines = _claimed(demo_db, pat)

@@ -184,9 +184,6 @@ class PickWalkScreen(StoreScreen):
         if last is not None and last[1] in self.keys:
             self.resume_at = last[1]
 
-    def _remember(self) -> None:
-        self.store_app.walk_positions[tuple(sorted(self.order_ids))] = (self.current, set(self.skipped))
-
     # Layout -------------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield TitleBar(*self._title())
@@ -205,10 +202,7 @@ class PickWalkScreen(StoreScreen):
         return [f"Pick {o.number} - {o.customer_name}", f"Pick {o.number}", o.number], [""]
 
     def on_mount(self) -> None:
-        where, skipped = self.store_app.walk_positions.get(tuple(sorted(self.order_ids)), (None, None))
-        if skipped is not None:  # left and opened again on this terminal: exactly as it was
-            self.skipped = {k for k in skipped if k in self.keys}
-        where = where or self.resume_at
+        where = self.resume_at
         if where in self.keys and self.line(where).pending and where not in self.skipped:
             self.cursor = self.keys.index(where)
         elif where in self.keys:
@@ -236,7 +230,6 @@ class PickWalkScreen(StoreScreen):
             rows = detail_forms(self.line(key), self.orders[key[0]], self.tote(key[0]))
         self.query_one(FormLines).set_rows(rows)
         self._update_field()
-        self._remember()
 
     def _update_field(self) -> None:
         scan = self.query_one(ScanField)
@@ -299,9 +292,9 @@ class PickWalkScreen(StoreScreen):
         self._set_mode("not_found")
         what, p = line.description[:24], line.pending
         order = self.orders[key[0]]
-        # The last units of an order of which nothing was picked: the whole order is refunded when
-        # the pick is finished (the backend closes it), not at staging.
-        whole = not any(ln.picked for ln in order.lines) and sum(ln.pending for ln in order.lines) == p
+        # The last units of an order the backend would close when finished (nothing picked): the
+        # whole order is refunded then, not at staging.
+        whole = order.closes_when_finished and sum(ln.pending for ln in order.lines) == p
         when = "when the pick is finished (nothing of the order found)" if whole else "at staging"
         short_when = "at finish" if whole else "at staging"
         if p == 1:
@@ -485,5 +478,4 @@ class PickWalkScreen(StoreScreen):
                 return
             self.orders[oid] = order
             finished.append(order)
-        self.store_app.walk_positions.pop(tuple(sorted(self.order_ids)), None)
         await self.app.switch_screen(PickDoneScreen(finished, [self.tote(o.id) for o in finished]))

@@ -207,6 +207,8 @@ def skip_line(db: Database, actor: Actor, order_id: int, line_id: int, request_i
         o = tx.order(order_id)
         _require_mine(tx, o)
         line = _line_of(tx, o, line_id)
+        if line.quantity - line.picked - line.not_found == 0:
+            raise WrongState(f"{line.description[:30]} is done: nothing to skip")
         tx.audit(o, "skipped", line=line.line_nbr)
         tx.session.flush()
         return order_detail(tx.session, o)

@@ -123,17 +123,14 @@ class MessageBar(Widget):
 
     def relayout(self) -> None:
         width = self.size.width or (self.app.size.width if self.is_attached else 80)
-        if self.wrap and len(self.forms[0]) > width:
+        fitting = next((f for f in self.forms if len(f) <= width), None)
+        wrapped = None
+        if self.wrap and len(self.forms[0]) > width:  # a question: the fullest form that wraps into the rows
             rows = self._max_rows(width)
             wrapped = next((w for f in self.forms if len(w := textwrap.wrap(f, width)) <= rows), None)
-            if wrapped is not None:
-                self._lines = wrapped
-                if self.styles.height is None or self.styles.height.value != len(wrapped):
-                    self.styles.height = len(wrapped)
-                self.refresh()
-                return
-        fitting = next((f for f in self.forms if len(f) <= width), None)
-        if fitting is not None:
+        if wrapped is not None:
+            lines = wrapped
+        elif fitting is not None:
             lines = [fitting] if fitting else []
         else:
             lines = textwrap.wrap(self.forms[0], width, break_long_words=True)[: self._max_rows(width)]
