@@ -32,11 +32,16 @@ from storeassist_tui.client import (
     BackendUnavailable,
     DemoCredential,
     Session,
+    StoreInfo,
 )
 from storeassist_tui.screens import Abandoned, StoreScreen
+from storeassist_tui.screens.arrivals import ArrivalWatch
+from storeassist_tui.screens.handoff import HandoffScreen
 from storeassist_tui.screens.home import HomeScreen
 from storeassist_tui.screens.login import LoginScreen
+from storeassist_tui.screens.orders import OrdersScreen
 from storeassist_tui.screens.pick_queue import PickQueueScreen
+from storeassist_tui.screens.stage import StageScreen
 from storeassist_tui.widgets.scan import END_KEYS, GS, Entry, ScanBuffer, ScanField
 
 ModuleFactory = Callable[[], Screen[object]]
@@ -81,7 +86,11 @@ class StoreAssistApp(App[None]):
         self.inactivity_logout_s = inactivity_logout_s
         self.session: Session | None = None
         self.offline_since: datetime | None = None
-        self.modules: dict[str, ModuleFactory] = {"pick": PickQueueScreen}
+        self.modules: dict[str, ModuleFactory] = {
+            "pick": PickQueueScreen, "stage": StageScreen, "handoff": HandoffScreen, "orders": OrdersScreen,
+        }
+        self.arrivals = ArrivalWatch(self)
+        self._store_info: tuple[float, StoreInfo] | None = None
         self._demo_credentials: list[DemoCredential] | None = None
         self._last_activity = time.monotonic()
         self._inactivity_timer: Timer | None = None
@@ -257,6 +266,7 @@ class StoreAssistApp(App[None]):
 
     async def action_quit(self) -> None:
         """ctrl+q: end the associate's session on the backend too (a shared terminal), then exit."""
+        self.arrivals.stop()
         if self.session is not None:
             self.session = None
             try:
@@ -288,12 +298,14 @@ class StoreAssistApp(App[None]):
         self._last_activity = time.monotonic()
         self._arm_inactivity(self.inactivity_logout_s)
         self.switch_screen(HomeScreen())
+        self.arrivals.start()
 
     def request_logout(self, message: str = "", *, error: bool = False) -> None:
         """Log out (server and client), drop every screen above home, show the login screen."""
         if self.session is None:
             return
         self.session = None  # from now on, a second request (key, poll, timer) does nothing
+        self.arrivals.stop()
         self.drop_pending_entries()  # scans of this session are not for the next associate
         self.scan_buffer.clear()
         if self.retrying:
@@ -310,6 +322,14 @@ class StoreAssistApp(App[None]):
         while len(self.screen_stack) > 2:
             await self.pop_screen()
         await self.switch_screen(LoginScreen(message, error=error))
+
+    async def store_info(self) -> StoreInfo:
+        """The store's settings (hand-off prompts, parking spots), asked again after a minute."""
+        cached = self._store_info
+        if cached is None or cached[1].id != self.store_id or time.monotonic() - cached[0] > 60:
+            info = await self.client.store_info(self.store_id)
+            self._store_info = cached = (time.monotonic(), info)
+        return cached[1]
 
     # Inactivity: one one-shot timer, re-armed for the time left since the last key.
     def _arm_inactivity(self, delay: float) -> None:

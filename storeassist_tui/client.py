@@ -172,6 +172,27 @@ class OrderPage(BaseModel):
     orders: list[OrderSummary]
 
 
+class StoreInfo(BaseModel):
+    """A store's settings the screens follow (hand-off prompts, parking spots)."""
+
+    id: str
+    name: str
+    timezone: str = "UTC"
+    curbside_enabled: bool = True
+    parking_spots: list[str] = []
+    signature_required: bool = False
+    id_check_required: bool = False
+    rejection_allowed: bool = True
+
+
+class StageQueue(BaseModel):
+    store_id: str
+    total: int
+    orders: list[OrderSummary]
+    staged_total: int = 0
+    staged: list[OrderSummary] = []
+
+
 class HandoffEntry(BaseModel):
     order: OrderSummary
     waiting_since: datetime | None
@@ -302,8 +323,11 @@ class BackendClient:
     async def pick_queue(self, store_id: str, limit: int = 200) -> PickQueue:
         return await self._get_cached(f"/api/v1/stores/{store_id}/pick-queue", PickQueue, {"limit": limit})
 
-    async def stage_queue(self, store_id: str) -> OrderPage:
-        return await self._get_cached(f"/api/v1/stores/{store_id}/stage-queue", OrderPage)
+    async def store_info(self, store_id: str) -> StoreInfo:
+        return await self._get(f"/api/v1/stores/{store_id}", StoreInfo)
+
+    async def stage_queue(self, store_id: str) -> StageQueue:
+        return await self._get_cached(f"/api/v1/stores/{store_id}/stage-queue", StageQueue)
 
     async def handoff_queue(self, store_id: str) -> HandoffQueue:
         return await self._get_cached(f"/api/v1/stores/{store_id}/handoff-queue", HandoffQueue)

@@ -182,7 +182,7 @@ async def test_single_pick_to_finish(pick_app: Ctx) -> None:
     done = ctx.order(order.id)
     assert done.status == "picked" and all(ln.picked == ln.quantity for ln in done.lines)
     assert ctx.actions(order.id).count(("picked", "scan")) == order.units
-    await ctx.pilot.press("enter")
+    await ctx.pilot.press("escape")
     await ctx.until(lambda: isinstance(ctx.app.screen, PickQueueScreen))
     await ctx.until(lambda: order.number not in ctx.text())
     assert ctx.bells == []

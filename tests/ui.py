@@ -79,10 +79,12 @@ class SwitchableTransport(httpx.AsyncBaseTransport):
 
     def __init__(self, inner: httpx.AsyncBaseTransport, down: bool = False) -> None:
         self.inner, self.down, self.calls = inner, down, 0
+        self.paths: list[str] = []  # what was asked, in order
         self.lose_answers = False
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self.calls += 1
+        self.paths.append(request.url.path)
         if self.down:
             raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
         response = await self.inner.handle_async_request(request)

@@ -28,7 +28,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 
 from storeassist_tui.client import BackendError, BackendUnavailable
-from storeassist_tui.widgets import Hint, KeyBar, MessageBar
+from storeassist_tui.widgets import Banner, Hint, KeyBar, MessageBar
 from storeassist_tui.widgets.scan import Entry
 
 if TYPE_CHECKING:
@@ -47,11 +47,24 @@ class Abandoned(Exception):
         self.what = what
 
 
+def list_keys() -> list[Binding]:
+    """The keys of every list screen: Up/Down a row, PgUp/PgDn a page, Home/End the ends
+    (each screen has `action_move(delta)` and `action_page(direction)`)."""
+    return [
+        Binding("up", "move(-1)", show=False),
+        Binding("down", "move(1)", show=False),
+        Binding("pageup", "page(-1)", show=False),
+        Binding("pagedown", "page(1)", show=False),
+        Binding("home", "move(-1000000000)", show=False),
+        Binding("end", "move(1000000000)", show=False),
+    ]
+
+
 def bottom_bars(hints: Sequence[Hint], scan_field: Widget | None = None) -> Vertical:
     """The message bar over the key bar, docked at the bottom: always on screen, whatever the body;
     a screen that takes scans puts its scan field on top of them, so it is never clipped either."""
     parts = [scan_field] if scan_field is not None else []
-    return Vertical(*parts, MessageBar(id="message"), KeyBar(hints), id="bottom")
+    return Vertical(Banner(id="banner"), *parts, MessageBar(id="message"), KeyBar(hints), id="bottom")
 
 
 class StoreScreen(Screen[None]):
@@ -159,6 +172,10 @@ class StoreScreen(Screen[None]):
         if bell:
             self.app.bell()
 
+    def on_screen_resume(self) -> None:
+        """Shown again: the arrival banner still current is shown here too (every screen has it)."""
+        self.store_app.arrivals.show_banner(self)
+
     def on_resize(self) -> None:
         # The bars take more rows on a tall screen: re-lay them out when only the height changed.
         for bar in self.query(KeyBar):
@@ -167,4 +184,4 @@ class StoreScreen(Screen[None]):
             message.relayout()
 
 
-__all__ = ["Abandoned", "StoreScreen", "bottom_bars"]
+__all__ = ["Abandoned", "StoreScreen", "bottom_bars", "list_keys"]

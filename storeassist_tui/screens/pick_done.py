@@ -1,7 +1,8 @@
 """After a pick walk: what was picked, what was not found and the refund issued when the order is
-staged. The orders are left `picked` (the stage screen comes with the Stage module).
+staged. The orders are left `picked`.
 
-Keys: Enter or Esc back to the pick queue.
+Keys: Enter stages them now (the Stage screen, these orders one after the other); Esc back to the
+pick queue; a scan is for the queue (the next order to pick).
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from textual.containers import Vertical
 from storeassist_tui.client import OrderDetail
 from storeassist_tui.screens import StoreScreen, bottom_bars
 from storeassist_tui.screens.pick_text import money
+from storeassist_tui.screens.stage import StageScreen
 from storeassist_tui.widgets import FormLines, Hint, TitleBar
 from storeassist_tui.widgets.scan import Entry
 
-HINTS = [Hint("Enter", "Back to queue", "Ent", "Queue"), Hint("Esc", "Back", "Esc", "Back")]
+HINTS = [Hint("Enter", "Stage now", "Ent", "Stage"), Hint("Esc", "Back to queue", "Esc", "Queue")]
 
 
 def units(n: int) -> str:
@@ -77,7 +79,7 @@ class PickDoneScreen(StoreScreen):
     PickDoneScreen #summary { height: 1fr; }
     """
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter,escape", "back", show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "stage", show=False), Binding("escape", "back", show=False)]
 
     def __init__(self, orders: list[OrderDetail], totes: list[str] | None = None) -> None:
         super().__init__()
@@ -133,3 +135,10 @@ class PickDoneScreen(StoreScreen):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+    async def action_stage(self) -> None:
+        picked = [o.id for o in self.orders if o.status == "picked"]
+        if not picked:
+            self.app.pop_screen()  # nothing to stage: an order of which nothing was found is closed
+            return
+        await self.app.switch_screen(StageScreen(focus=picked))

@@ -13,19 +13,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import ClassVar
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.widget import Widget
 
 from storeassist_tui.client import BackendError, OrderSummary, PickQueue, new_request_id
-from storeassist_tui.screens import StoreScreen, bottom_bars
-from storeassist_tui.screens.pick_text import is_item_code, queue_header, queue_row, scroll_mark, scroll_top
+from storeassist_tui.screens import bottom_bars, list_keys
+from storeassist_tui.screens.pick_text import is_item_code, queue_header, queue_row
 from storeassist_tui.screens.pick_walk import PickWalkScreen
-from storeassist_tui.screens.poller import Poller
+from storeassist_tui.screens.poller import PolledScreen, Poller
 from storeassist_tui.widgets import FitLabel, Hint, KeyBar, ScanField, TitleBar
-from storeassist_tui.widgets.bars import BOLD, BOLD_REVERSE, REVERSE
+from storeassist_tui.widgets.rows import RowList
 from storeassist_tui.widgets.scan import Entry
 
 MAX_BATCH = 20
@@ -42,83 +40,33 @@ HINTS = [
 CONFIRM_HINTS = [Hint("Enter", "Yes, take over", "Ent", "Yes"), Hint("Esc", "No", "Esc", "No")]
 
 
-class OrderList(Widget):
-    """The queue's rows; the cursor row in reverse video with `>`, marked rows with `*`."""
-
-    DEFAULT_CSS = """
-    OrderList { height: 1fr; width: 1fr; text-wrap: nowrap; text-overflow: clip; }
-    """
+class OrderList(RowList[OrderSummary]):
+    """The queue's rows (widgets/rows.py); marked rows show `*` in the cursor's column."""
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(id=id, classes=classes)
-        self.orders: list[OrderSummary] = []
+        super().__init__(self._row, lambda o: o.id, "Nothing to pick.", mark=self._mark, id=id, classes=classes)
         self.marked: list[int] = []
-        self.cursor = 0
-        self.top = 0
         self.me: int | None = None
 
     @property
-    def current(self) -> OrderSummary | None:
-        return self.orders[self.cursor] if 0 <= self.cursor < len(self.orders) else None
+    def orders(self) -> list[OrderSummary]:
+        return list(self.items)
 
     def set_orders(self, orders: list[OrderSummary]) -> None:
         """New rows; the cursor stays on the order it was on (or the row where it was)."""
-        keep = self.current.id if self.current else None
-        self.orders = orders
-        ids = [o.id for o in orders]
+        ids = {o.id for o in orders}
         self.marked = [i for i in self.marked if i in ids]
-        if keep in ids:
-            self.cursor = ids.index(keep)
-        self.cursor = max(0, min(self.cursor, len(orders) - 1))
-        self.refresh()
+        self.set_items(orders)
 
-    def move(self, delta: int) -> None:
-        if self.orders:
-            self.cursor = max(0, min(self.cursor + delta, len(self.orders) - 1))
-            self.refresh()
+    def _mark(self, o: OrderSummary) -> str:
+        return "*" if o.id in self.marked else " "
 
-    def go_to(self, order_id: int) -> bool:
-        for i, o in enumerate(self.orders):
-            if o.id == order_id:
-                self.cursor = i
-                self.refresh()
-                return True
-        return False
-
-    def render(self) -> Text:
-        width, height = self.size
-        text = Text(no_wrap=True, overflow="crop", end="")
-        if not self.orders:
-            return Text("Nothing to pick.", end="")
-        if height <= 0:
-            return text
-        self.top = scroll_top(self.top, self.cursor, len(self.orders), height)
-        now = datetime.now(UTC)
-        for row, o in enumerate(self.orders[self.top:self.top + height]):
-            i = self.top + row
-            if row:
-                text.append("\n")
-            pieces = queue_row(o, now, self.me, o.id in self.marked, width)
-            plain = "".join(p for p, _ in pieces)
-            if i == self.cursor and plain.startswith(" "):
-                plain = ">" + plain[1:]
-            elif plain.startswith(" ") and (more := scroll_mark(row, self.top, len(self.orders), height)):
-                plain = more + plain[1:]  # ^ / v: more orders above / below
-            cursor = i == self.cursor
-            # The cursor row is reverse video across the width; "late" is bold reverse elsewhere
-            # and bold inside the cursor row, so both read without colour.
-            line = Text(plain[:width].ljust(width) if cursor else plain[:width], style=REVERSE if cursor else "",
-                        no_wrap=True, overflow="crop", end="")
-            at = 0
-            for p, late in pieces:
-                if late:
-                    line.stylize(BOLD if cursor else BOLD_REVERSE, at, at + len(p))
-                at += len(p)
-            text.append_text(line)
-        return text
+    def _row(self, o: OrderSummary, width: int) -> list[tuple[str, bool]]:
+        (head, late), *rest = queue_row(o, datetime.now(UTC), self.me, False, width)
+        return [(head[1:], late), *rest]  # the first column is the mark / cursor
 
 
-class PickQueueScreen(StoreScreen):
+class PickQueueScreen(PolledScreen):
     """The open orders of the store, to start picking one or a batch (keys: module docstring)."""
 
     TAKES_SCANS = True
@@ -130,12 +78,7 @@ class PickQueueScreen(StoreScreen):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "move(-1)", show=False),
-        Binding("down", "move(1)", show=False),
-        Binding("pageup", "page(-1)", show=False),
-        Binding("pagedown", "page(1)", show=False),
-        Binding("home", "move(-100000)", show=False),
-        Binding("end", "move(100000)", show=False),
+        *list_keys(),
         Binding("enter,f1", "pick", show=False),
         Binding("space,f2", "mark", show=False),
         Binding("f3", "batch", show=False),
@@ -166,16 +109,6 @@ class PickQueueScreen(StoreScreen):
     def on_mount(self) -> None:
         session = self.store_app.session
         self.order_list.me = session.user.id if session else None
-
-    def on_screen_resume(self) -> None:
-        self.store_app.show_scan_buffer()
-        self.poller.resume()
-
-    def on_screen_suspend(self) -> None:
-        self.poller.pause()
-
-    def on_unmount(self) -> None:
-        self.poller.stop()
 
     def on_resize(self) -> None:
         super().on_resize()

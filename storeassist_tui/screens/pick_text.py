@@ -9,6 +9,10 @@ from datetime import UTC, datetime
 from storeassist_tui import barcodes
 from storeassist_tui.client import Line, OrderDetail, OrderSummary
 
+# The pick screens' lists scroll like every list (re-exported for them).
+from storeassist_tui.widgets.rows import scroll_mark as scroll_mark
+from storeassist_tui.widgets.rows import scroll_top as scroll_top
+
 
 def aware(t: datetime) -> datetime:
     """The backend writes UTC; a naive time from it is UTC."""
@@ -93,24 +97,6 @@ def item_name(line: Line) -> str:
     """Description, size, colour - the size left out when the description already says it."""
     size = line.size if line.size and line.size.lower() not in line.description.lower() else ""
     return " ".join(p for p in (line.description, size, line.colour) if p)
-
-
-def scroll_top(top: int, cursor: int, rows: int, height: int) -> int:
-    """The first row to draw so the cursor is visible and no room is left empty below the list."""
-    if cursor < top:
-        top = cursor
-    elif cursor >= top + height:
-        top = cursor - height + 1
-    return max(0, min(top, rows - height))
-
-
-def scroll_mark(row: int, top: int, rows: int, height: int) -> str:
-    """`^` on the first drawn row when rows are hidden above, `v` on the last when below."""
-    if row == 0 and top > 0:
-        return "^"
-    if row == height - 1 and top + height < rows:
-        return "v"
-    return ""
 
 
 def walk_row(line: Line, tote: str, width: int, skipped: bool = False) -> str:

@@ -10,7 +10,7 @@ terminal) logs out. The poll runs only while its screen is the one shown.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from textual.timer import Timer
 
@@ -99,3 +99,20 @@ class Poller(Generic[T]):
             self._polling = False
             if self._active and not self._stopped and screen.is_attached:
                 self._timer = screen.set_timer(self._delay, self.poll_now, name=f"{self.name}-poll")
+
+
+class PolledScreen(StoreScreen):
+    """A list screen fed by `self.poller`: it polls while shown, not while another screen covers
+    it, and never after it is gone. (Textual also runs StoreScreen's own resume handler.)"""
+
+    poller: Poller[Any]
+
+    def on_screen_resume(self) -> None:
+        self.store_app.show_scan_buffer()
+        self.poller.resume()
+
+    def on_screen_suspend(self) -> None:
+        self.poller.pause()
+
+    def on_unmount(self) -> None:
+        self.poller.stop()

@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from storeassist_tui.config import Settings
-from storeassist_tui.server import routes_auth, routes_orders, routes_platform, routes_queues
+from storeassist_tui.server import checkin_page, routes_auth, routes_orders, routes_platform, routes_queues
 from storeassist_tui.server.deps import Context
 from storeassist_tui.store.db import Database
 from storeassist_tui.store.errors import DomainError
@@ -52,6 +52,6 @@ def create_app(db: Database, settings: Settings) -> FastAPI:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return _error(500, "internal", "Internal error; nothing was changed, please try again")
 
-    for module in (routes_auth, routes_queues, routes_orders, routes_platform):
+    for module in (routes_auth, routes_queues, routes_orders, routes_platform, checkin_page):
         app.include_router(module.router)
     return app

@@ -34,10 +34,10 @@ def pick_queue(store_id: str, request: Request, ctx: Ctx, who: Who, limit: Limit
     return cached or etag.answer(queries.pick_queue(ctx.db, who, store_id, limit), tag)
 
 
-@router.get("/stage-queue", response_model=views.OrderPage)
-def stage_queue(store_id: str, request: Request, ctx: Ctx, who: Who) -> Response:
+@router.get("/stage-queue", response_model=views.StageQueue)
+def stage_queue(store_id: str, request: Request, ctx: Ctx, who: Who, limit: Limit = 200) -> Response:
     tag, cached = _cached(request, ctx, who, store_id, per_minute=False)
-    return cached or etag.answer(queries.stage_queue(ctx.db, who, store_id), tag)
+    return cached or etag.answer(queries.stage_queue(ctx.db, who, store_id, limit), tag)
 
 
 @router.get("/handoff-queue", response_model=views.HandoffQueue)

@@ -25,6 +25,7 @@ from storeassist_tui.store.views import (
     OrderDetail,
     OrderPage,
     PickQueue,
+    StageQueue,
     TimelineEntry,
     order_detail,
     summaries,
@@ -93,14 +94,21 @@ def pick_queue(db: Database, actor: Actor, store_id: str, limit: int = 200, now:
         return PickQueue(store_id=store_id, overdue=overdue, total=total, orders=summaries(session, orders))
 
 
-def stage_queue(db: Database, actor: Actor, store_id: str, limit: int = 200) -> OrderPage:
-    """Picked orders waiting to be staged, oldest first."""
+def stage_queue(db: Database, actor: Actor, store_id: str, limit: int = 200) -> StageQueue:
+    """Picked orders waiting to be staged, oldest first; then the staged ones, oldest first (the
+    Stage screen moves them: a new location is recorded with the old one)."""
+    limit = max(1, min(limit, 500))
     with db.read() as session:
         _store(session, actor, store_id)
-        where = (Order.store_id == store_id, Order.status == "picked")
-        orders = list(session.exec(select(Order).where(*where).order_by(col(Order.picked_at)).limit(limit)))
-        total = session.exec(select(func.count()).select_from(Order).where(*where)).one()
-        return OrderPage(store_id=store_id, total=total, offset=0, orders=summaries(session, orders))
+        found: dict[str, tuple[list[Order], int]] = {}
+        for status, when in (("picked", Order.picked_at), ("staged", Order.staged_at)):
+            where = (Order.store_id == store_id, Order.status == status)
+            rows = list(session.exec(select(Order).where(*where).order_by(col(when), col(Order.id)).limit(limit)))
+            total = len(rows) if len(rows) < limit else session.exec(
+                select(func.count()).select_from(Order).where(*where)).one()
+            found[status] = rows, total
+        return StageQueue(store_id=store_id, total=found["picked"][1], orders=summaries(session, found["picked"][0]),
+                          staged_total=found["staged"][1], staged=summaries(session, found["staged"][0]))
 
 
 def handoff_queue(db: Database, actor: Actor, store_id: str, now: datetime | None = None) -> HandoffQueue:

@@ -133,6 +133,16 @@ class PickQueue(BaseModel):
     orders: list[OrderSummary]
 
 
+class StageQueue(BaseModel):
+    """Picked orders waiting for a staging location (oldest first), then the staged ones."""
+
+    store_id: str
+    total: int
+    orders: list[OrderSummary]
+    staged_total: int
+    staged: list[OrderSummary]
+
+
 class HandoffEntry(BaseModel):
     order: OrderSummary
     waiting_since: datetime | None

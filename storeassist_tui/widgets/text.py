@@ -91,3 +91,16 @@ class FormLines(Widget):
                 text.append("\n")
             text.append(first_fit(forms, width), style="bold" if i == 0 and self.bold_first else "")
         return text
+
+
+class Banner(FitLabel):
+    """A one-line notice over the message bar on every screen (a customer arrived): bold reverse
+    video, hidden while empty so it takes a row only when it has something to say."""
+
+    DEFAULT_CSS = """
+    Banner { text-style: bold reverse; display: none; }
+    """
+
+    def show_forms(self, forms: Sequence[str]) -> None:
+        self.set_forms(*forms)
+        self.display = bool(forms and forms[0])

@@ -1,0 +1,287 @@
+"""One order at the counter or the car: what to bring and who gets it, then the hand-off.
+
+Shows the customer and phone, the alternate pickup person, the staging location and since when it
+is ready, since when the customer waits and where (spot, car, note), the items and those not found.
+
+Keys: F1 hands off (every item, less the rejected ones); F2 rejects items (Up/Down to the line,
+type how many, Enter; F2 again ends), when the store allows it; F3 checks in a customer who did not
+(Enter = in store, or scan / type the parking spot). Then, as the store requires: the ID check
+(Enter once checked) and the customer's signature (they type their name, Enter); else one Enter
+confirms. Everything rejected: the backend closes the order and refunds it. Esc steps back.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+
+from storeassist_tui.client import BackendError, Line, OrderDetail, StoreInfo, new_request_id
+from storeassist_tui.screens import StoreScreen, bottom_bars
+from storeassist_tui.screens.order_text import handoff_info, handoff_line, now_utc, plural, zone
+from storeassist_tui.screens.pick_text import first_name, money
+from storeassist_tui.widgets import FormLines, Hint, KeyBar, ScanField, TitleBar
+from storeassist_tui.widgets.rows import RowList
+from storeassist_tui.widgets.scan import Entry
+
+HINTS = [Hint("F1", "Hand off", "F1", "Give"), Hint("F2", "Reject", "F2", "Rej"),
+         Hint("F3", "Check in", "F3", "In"), Hint("Esc", "Back", "Esc", "Back")]
+REJECT_HINTS = [Hint("0-9 Ent", "Reject qty", "0-9", "Qty"), Hint("F2", "Done", "F2", "Done"),
+                Hint("F1", "Hand off", "F1", "Give")]
+STEP_HINTS = [Hint("Enter", "Yes", "Ent", "Yes"), Hint("Esc", "No", "Esc", "No")]
+SIGN_HINTS = [Hint("Name+Ent", "Sign", "Name", "Sign"), Hint("Esc", "Stop", "Esc", "Stop")]
+CHECKIN_HINTS = [Hint("Enter", "In store", "Ent", "Store"), Hint("Spot+Ent", "Curbside", "Spot", "Curb"),
+                 Hint("Esc", "Stop", "Esc", "Stop")]
+
+
+class HandoffOrderScreen(StoreScreen):
+    TAKES_SCANS = True
+
+    DEFAULT_CSS = """
+    HandoffOrderScreen #info { height: auto; max-height: 6; }
+    HandoffOrderScreen.-short #info { max-height: 2; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "move(-1)", show=False),
+        Binding("down", "move(1)", show=False),
+        Binding("f1", "hand_off", show=False),
+        Binding("f2", "reject", show=False),
+        Binding("f3", "check_in", show=False),
+        Binding("enter", "enter", show=False),
+        Binding("escape", "back", show=False),
+    ]
+
+    def __init__(self, order: OrderDetail, store: StoreInfo) -> None:
+        super().__init__()
+        self.order, self.store = order, store
+        self.rejected: dict[int, int] = {}
+        self.rejecting = False
+        self.steps: list[str] = []  # what is left before the hand-off: "all_rejected", "id", "sign", "confirm"
+        self.id_checked = False
+        self.signature = ""
+        self.checking_in = False
+
+    def compose(self) -> ComposeResult:
+        o = self.order
+        yield TitleBar((f"Hand off {o.number}", o.number), (first_name(o.customer_name),))
+        with Vertical(id="body"):
+            yield FormLines(bold_first=True, id="info")
+            yield RowList[Line](lambda ln, w: handoff_line(ln, self.rejected.get(ln.id, 0), w), lambda ln: ln.id,
+                                "No items.", id="lines", classes="flex")
+        yield bottom_bars(HINTS, ScanField("Type:", "Type:", "Type:", id="scan"))
+
+    @property
+    def lines(self) -> RowList[Line]:
+        return self.query_one("#lines", RowList)
+
+    def on_mount(self) -> None:
+        self._show()
+        self.set_interval(15.0, self._show, name="wait-tick")
+
+    def on_screen_resume(self) -> None:
+        self.store_app.show_scan_buffer()
+
+    def _show(self) -> None:
+        self.query_one("#info", FormLines).set_rows(handoff_info(self.order, now_utc(), zone(self.store.timezone)))
+        self.lines.set_items([ln for ln in self.order.lines if ln.picked])
+
+    # Keys
+    def action_move(self, delta: int) -> None:
+        self.lines.move(delta)
+
+    def action_back(self) -> None:
+        if self.steps:
+            self._cancel_steps("Not handed off")
+        elif self.checking_in:
+            self.checking_in = False
+            self._hints(HINTS)
+            self.say("Not checked in")
+        elif self.rejecting:
+            self.action_reject()
+        else:
+            self.app.pop_screen()
+
+    def action_reject(self) -> None:
+        if self.steps or self.checking_in:
+            return
+        if not self.store.rejection_allowed:
+            self.fail(("This store does not allow rejecting items at pickup", "No rejecting here", "Not allowed"))
+            return
+        self.rejecting = not self.rejecting
+        self._hints(REJECT_HINTS if self.rejecting else HINTS)
+        if self.rejecting:
+            self.ask(("Reject: Up/Down to the item, type how many, Enter. F2 when done",
+                      "Reject: type qty, Enter; F2 done", "Qty, Enter"))
+        else:
+            units = sum(self.rejected.values())
+            self.say((f"{units} units rejected: F1 hands off the rest", f"{units} rejected: F1 hands off",
+                      f"{units} rejected") if units else "Nothing rejected")
+
+    def action_check_in(self) -> None:
+        if self.steps or self.rejecting:
+            return
+        name = first_name(self.order.customer_name)
+        self.checking_in = True
+        self._hints(CHECKIN_HINTS if self.store.curbside_enabled else STEP_HINTS)
+        spots = f" ({', '.join(self.store.parking_spots[:6])})" if self.store.parking_spots else ""
+        if self.store.curbside_enabled:
+            self.ask((f"Check in {name}: Enter = in store, or scan / type the parking spot{spots}",
+                      f"Check in: Enter = in store, or spot{spots}", "Enter or spot"))
+        else:
+            self.ask((f"Check in {name} in store: Enter = yes", "Check in: Enter = yes", "Enter"))
+
+    def action_hand_off(self) -> None:
+        if self.steps or self.checking_in:
+            return
+        self.rejecting = False
+        picked = sum(ln.picked for ln in self.order.lines)
+        steps = []
+        if picked and sum(self.rejected.values()) >= picked:
+            steps.append("all_rejected")
+        if self.store.id_check_required:
+            steps.append("id")
+        if self.store.signature_required:
+            steps.append("sign")
+        if not (set(steps) & {"all_rejected", "sign"}):
+            steps.append("confirm")  # one Enter, so a stray F1 never hands over an order
+        self.steps, self.id_checked = steps, False
+        self._next_step()
+
+    async def action_enter(self) -> None:
+        if self.checking_in:
+            await self._check_in("")
+        elif self.steps:
+            step = self.steps[0]
+            if step == "sign":
+                self.fail(("The customer types their name first, then Enter", "Type the name first", "Name?"))
+                return
+            if step == "id":
+                self.id_checked = True
+            self.steps.pop(0)
+            await self._after_step()
+        elif self.rejecting:
+            self.fail(("Type how many to reject, then Enter", "Type a quantity", "Qty?"))
+        else:
+            self.say(("F1 hands off, F2 rejects items, Esc goes back", "F1 hand off, F2 reject", "F1 or F2"))
+
+    # Typed or scanned text: a quantity to reject, a parking spot, the customer's name.
+    async def handle_entry(self, entry: Entry) -> None:
+        text = entry.text.strip()
+        if entry.too_long:
+            self.fail(f"Too long ({entry.too_long} characters)")
+            return
+        if self.checking_in:
+            await self._check_in(text)
+        elif self.steps and self.steps[0] == "sign":
+            if not any(c.isalpha() for c in text):
+                self.fail(("A signature is the customer's name in letters", "Type the name", "Name?"))
+                return
+            self.signature = text[:100]
+            self.steps.pop(0)
+            await self._after_step()
+        elif self.steps:
+            self.fail(("Enter = yes, Esc = no", "Enter or Esc", "Enter/Esc"))
+        elif self.rejecting:
+            self._set_rejected(text)
+        else:
+            self.fail(("Press F2 to reject items, F1 to hand off", "F2 reject, F1 hand off", "F1/F2"))
+
+    def _set_rejected(self, text: str) -> None:
+        ln = self.lines.current
+        if ln is None:
+            return
+        if not text.isdigit() or int(text) > ln.picked:
+            self.fail((f"Reject 0 to {ln.picked} of {ln.description[:30]}", f"0 to {ln.picked}", "Bad qty"))
+            return
+        if int(text):
+            self.rejected[ln.id] = int(text)
+        else:
+            self.rejected.pop(ln.id, None)
+        self.lines.refresh()
+        units = sum(self.rejected.values())
+        self.say((f"{text} of {ln.description[:30]} rejected ({units} in all); F2 when done",
+                  f"{text} rejected ({units} in all)", f"{units} rejected"))
+        self.lines.move(1)
+
+    def _hints(self, hints: list[Hint]) -> None:
+        self.query_one(KeyBar).set_hints(hints)
+
+    def _cancel_steps(self, why: str) -> None:
+        self.steps = []
+        self._hints(HINTS)
+        self.say(why)
+
+    def _next_step(self) -> None:
+        o, step = self.order, self.steps[0]
+        self._hints(SIGN_HINTS if step == "sign" else STEP_HINTS)
+        rejected = sum(self.rejected.values())
+        if step == "all_rejected":
+            self.ask((f"Every item rejected: {o.number} is closed and refunded. Enter = yes, Esc = no",
+                      "All rejected: close and refund? Enter", "Close? Enter"), kind="confirm", bell=True)
+        elif step == "id":
+            self.ask(("Check the customer's photo ID, then Enter (Esc = not checked)", "Check ID, then Enter",
+                      "ID? Enter"), kind="confirm")
+        elif step == "sign":
+            self.ask((f"Signature: {first_name(o.customer_name)} types their name, then Enter",
+                      "Customer types name, Enter", "Name, Enter"))
+        else:
+            units = sum(ln.picked for ln in o.lines) - rejected
+            less = f", {rejected} rejected" if rejected else ""
+            self.ask((f"Hand {plural(units, 'unit')}{less} to {o.customer_name}? Enter = yes, Esc = no",
+                      f"Hand off {plural(units, 'unit')}? Enter", "Enter = yes"), kind="confirm")
+
+    async def _after_step(self) -> None:
+        if self.steps:
+            self._next_step()
+            return
+        await self._dispense()
+
+    async def _dispense(self) -> None:
+        o, client, rid = self.order, self.store_app.client, new_request_id()
+        rejected = {k: v for k, v in self.rejected.items() if v}
+        signature = self.signature
+        try:
+            done = await self.until_committed(
+                lambda: client.dispense(o.id, rejected=rejected, signature=signature, id_checked=self.id_checked,
+                                        request_id=rid), f"hand-off of {o.number}")
+        except BackendError as exc:
+            self._cancel_steps("Not handed off")
+            self.fail(exc)
+            return
+        refunded = sum(r.amount_cents for r in done.refunds if r.reason in ("rejected", "canceled") and r.state == "issued")
+        if done.status == "dispensed":
+            units = sum(ln.dispensed for ln in done.lines)
+            rej = sum(ln.rejected for ln in done.lines)
+            more = f"; {rej} rejected, {money(refunded)} refunded" if rej else ""
+            forms = (f"{done.number} handed off to {done.customer_name}: {plural(units, 'unit')}{more}",
+                     f"{done.number} handed off{more}", "Handed off")
+        else:
+            forms = (f"{done.number} closed: every item rejected, {money(refunded)} refunded",
+                     f"{done.number} closed, {money(refunded)} refunded", "Closed, refunded")
+        await self.app.pop_screen()
+        screen = self.app.screen
+        if isinstance(screen, StoreScreen):
+            screen.say(forms)
+        self.store_app.arrivals.poll_now()
+
+    async def _check_in(self, text: str) -> None:
+        o, client, rid = self.order, self.store_app.client, new_request_id()
+        spot, _, note = text.partition(" ")
+        kwargs = {"location": "curbside", "spot": spot, "note": note.strip()[:100]} if text else {"location": "in_store"}
+        self.store_app.arrivals.quiet(o.id)  # checked in here: no "customer arrived" banner for it
+        try:
+            await self.until_committed(lambda: client.checkin(o.id, request_id=rid, **kwargs), f"check-in of {o.number}")
+            self.order = await client.order(o.id)
+        except BackendError as exc:
+            self.fail(exc)  # still checking in: the associate can scan another spot or press Enter
+            return
+        self.checking_in = False
+        self._hints(HINTS)
+        self._show()
+        where = f"at spot {self.order.checkin.spot}" if self.order.checkin and self.order.checkin.spot else "in store"
+        self.say((f"{first_name(o.customer_name)} checked in {where}: F1 hands off", f"Checked in {where}",
+                  "Checked in"))
+        self.store_app.arrivals.poll_now()

@@ -1,0 +1,135 @@
+"""One order in full: customer, state, lines, refunds, check-in, and the timeline (who did what,
+when, scanned or typed). Up/Down/PgUp/PgDn scroll.
+
+F4 cancels it, for associates whose role may cancel: type the reason, Enter, then Enter again to
+confirm; the backend refunds what was paid. Esc steps back.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+
+from storeassist_tui.client import BackendError, OrderDetail, StoreInfo, TimelineEntry, new_request_id
+from storeassist_tui.screens import StoreScreen, bottom_bars, list_keys
+from storeassist_tui.screens.order_text import detail_rows, now_utc, zone
+from storeassist_tui.screens.pick_text import money
+from storeassist_tui.widgets import Hint, KeyBar, ScanField, TitleBar
+from storeassist_tui.widgets.rows import RowList
+from storeassist_tui.widgets.scan import Entry
+from storeassist_tui.widgets.text import first_fit
+
+CANCEL_PERMISSION = "quantity_reduction_and_cancellation"
+OPEN = ("new", "picking", "picked", "staged")
+HINTS = [Hint("Up/Dn", "Scroll", "Up/Dn", "Move"), Hint("F4", "Cancel order", "F4", "Cncl"),
+         Hint("Esc", "Back", "Esc", "Back")]
+STEP_HINTS = [Hint("Enter", "Yes", "Ent", "Yes"), Hint("Esc", "No", "Esc", "No")]
+
+
+class OrderDetailScreen(StoreScreen):
+    TAKES_SCANS = True
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *list_keys(),
+        Binding("f4", "cancel_order", show=False),
+        Binding("enter", "enter", show=False),
+        Binding("escape", "back", show=False),
+    ]
+
+    def __init__(self, order: OrderDetail, events: list[TimelineEntry], store: StoreInfo) -> None:
+        super().__init__()
+        self.order, self.events, self.store = order, events, store
+        self.reason: str | None = None  # None: not cancelling; "": asking the reason
+        self.confirming = False
+
+    def compose(self) -> ComposeResult:
+        o = self.order
+        yield TitleBar((f"Order {o.number}", o.number), ("",))
+        with Vertical(id="body"):
+            yield RowList[list[str]](lambda forms, w: [(first_fit(forms, w - 1), False)], lambda forms: forms[0],
+                                     "", id="detail", classes="flex")
+        yield bottom_bars(HINTS, ScanField("Type:", "Type:", "Type:", id="scan"))
+
+    @property
+    def rows(self) -> RowList[list[str]]:
+        return self.query_one("#detail", RowList)
+
+    def on_mount(self) -> None:
+        self._show()
+
+    def _show(self) -> None:
+        self.rows.set_items(detail_rows(self.order, self.events, now_utc(), zone(self.store.timezone)))
+
+    def action_move(self, delta: int) -> None:
+        self.rows.move(delta)
+
+    def action_page(self, direction: int) -> None:
+        self.rows.page(direction)
+
+    def action_back(self) -> None:
+        if self.reason is not None:
+            self._stop("Not canceled")
+        else:
+            self.app.pop_screen()
+
+    def _stop(self, why: str) -> None:
+        self.reason, self.confirming = None, False
+        self.query_one(KeyBar).set_hints(HINTS)
+        self.say(why)
+
+    def action_cancel_order(self) -> None:
+        o, session = self.order, self.store_app.session
+        if self.reason is not None:
+            return
+        if session is None or CANCEL_PERMISSION not in session.user.permissions:
+            role = session.user.role if session else "none"
+            self.fail((f"Your role ({role}) may not cancel orders: ask a lead", "Only a lead may cancel",
+                       "Not allowed"))
+            return
+        if o.status not in OPEN:
+            self.fail(f"Order {o.number} is {o.status} and can no longer be canceled")
+            return
+        self.reason = ""
+        self.query_one(KeyBar).set_hints(STEP_HINTS)
+        self.ask((f"Cancel {o.number}: type the reason, then Enter (Esc = keep the order)",
+                  "Cancel: type the reason, Enter", "Reason?"))
+
+    async def handle_entry(self, entry: Entry) -> None:
+        if self.reason is None or self.confirming:
+            self.fail(("F4 cancels the order; Esc goes back", "F4 cancel, Esc back", "F4/Esc"))
+            return
+        text = entry.text.strip()
+        if entry.too_long or len(text) > 200:
+            self.fail("Reason: at most 200 characters")
+            return
+        if not any(c.isalpha() for c in text):
+            self.fail(("Type the reason in words", "Reason in words", "Reason?"))
+            return
+        self.reason, self.confirming = text, True
+        paid = self.order.total_cents - sum(r.amount_cents for r in self.order.refunds if r.state == "issued")
+        self.ask((f"Cancel {self.order.number} ({text[:40]})? {money(max(paid, 0))} is refunded. Enter = yes, Esc = no",
+                  f"Cancel {self.order.number}? Enter = yes", "Enter = yes"), kind="confirm", bell=True)
+
+    async def action_enter(self) -> None:
+        if self.reason is None:
+            return
+        if not self.confirming:
+            self.fail(("Type the reason first, then Enter", "Reason first", "Reason?"))
+            return
+        o, client, rid, reason = self.order, self.store_app.client, new_request_id(), self.reason
+        try:
+            done = await self.until_committed(lambda: client.cancel(o.id, reason, request_id=rid),
+                                              f"cancelling {o.number}")
+            self.events = await client.timeline(o.id)
+        except BackendError as exc:
+            self.reason, self.confirming = None, False
+            self.query_one(KeyBar).set_hints(HINTS)
+            self.fail(exc)
+            return
+        self.order = done
+        refunded = sum(r.amount_cents for r in done.refunds if r.reason == "canceled")
+        self._show()
+        self._stop(f"{done.number} canceled; {money(refunded)} refunded")

@@ -1,0 +1,219 @@
+"""How the Stage, Hand-off and Orders screens write orders: rows and detail lines as forms, longest
+first, so the widest that fits the terminal is drawn (80, 40 or 20 columns). No rules here: what
+the backend answered, put into words."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from storeassist_tui.client import CheckIn, HandoffEntry, Line, OrderDetail, OrderSummary, TimelineEntry
+from storeassist_tui.screens.pick_text import aware, first_name, money, span
+from storeassist_tui.widgets.rows import Piece
+
+STATUS_WORDS = {
+    "new": "new", "picking": "picking", "picked": "to stage", "staged": "ready", "dispensed": "handed off",
+    "canceled": "canceled", "expired": "expired",
+}
+# The Orders screen's status filter, in the order F2 steps through it.
+FILTERS: list[tuple[str, str]] = [
+    ("", "all"), ("new,picking,picked,staged", "open"), ("new", "new"), ("picking", "picking"),
+    ("picked", "to stage"), ("staged", "ready"), ("dispensed", "handed off"), ("canceled", "canceled"),
+    ("expired", "expired"),
+]
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def clock(t: datetime, tz: ZoneInfo, now: datetime) -> str:
+    """14:05 today, else 'Nov 24 14:05', in the store's time zone."""
+    local, today = aware(t).astimezone(tz), now.astimezone(tz)
+    return f"{local:%H:%M}" if local.date() == today.date() else f"{local:%b %d %H:%M}"
+
+
+def ago(t: datetime | None, now: datetime) -> str:
+    return span((now - aware(t)).total_seconds()) if t is not None else "-"
+
+
+def plural(n: int, word: str) -> str:
+    """'1 unit', '2 units'; 'customer' -> 'customers'."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def fit(pieces_forms: Sequence[Sequence[Piece]], width: int) -> list[Piece]:
+    """The first form (a list of pieces) that fits the width, else the last one."""
+    for form in pieces_forms:
+        if sum(len(p) for p, _ in form) <= width - 1:  # one column for the cursor
+            return list(form)
+    return list(pieces_forms[-1])
+
+
+def where(c: CheckIn | None) -> list[str]:
+    """Where the customer waits, longest first: 'curbside P2, red Ford: blue cap' / 'in store'."""
+    if c is None:
+        return ["not arrived", "-"]
+    if c.location != "curbside":
+        note = f": {c.note}" if c.note else ""
+        return [f"in store{note}", "in store", "store"]
+    car = " ".join(x for x in (c.car_colour, c.car_make) if x)
+    note = f": {c.note}" if c.note else ""
+    return [f"curbside {c.spot}, {car}{note}" if car else f"curbside {c.spot}{note}",
+            f"curb {c.spot} {car}".strip(), f"curb {c.spot}", c.spot]
+
+
+# Stage --------------------------------------------------------------------------------------------
+def stage_row(o: OrderSummary, now: datetime, width: int) -> list[Piece]:
+    if o.status == "staged":
+        return fit([
+            [(f"{o.number} {o.customer_name[:16]:<16} at {o.staging_location[:22]:<22} ready {ago(o.staged_at, now)}", False)],
+            [(f"{o.number} at {o.staging_location}", False)],
+            [(f"{o.number[-6:]} {o.staging_location}", False)],
+        ], width)
+    return fit([
+        [(f"{o.number} {o.customer_name[:16]:<16} {o.line_count:>2} lines {o.units:>3} units", False)],
+        [(f"{o.number} {first_name(o.customer_name)[:10]:<10} {o.units:>3}u", False)],
+        [(f"{o.number[-6:]} {o.units}u", False)],
+    ], width)
+
+
+# Hand-off -----------------------------------------------------------------------------------------
+def handoff_row(e: HandoffEntry, now: datetime, width: int) -> list[Piece]:
+    o = e.order
+    if e.waiting_since is None:
+        place = o.staging_location or "?"
+        return fit([
+            [(f"{o.number} {o.customer_name[:16]:<16} not here yet   at {place[:20]}", False)],
+            [(f"{o.number} {first_name(o.customer_name)[:9]:<9} at {place}", False)],
+            [(f"{o.number[-6:]} {place}", False)],
+        ], width)
+    wait = ago(e.waiting_since, now)
+    places = where(o.checkin)
+    return fit([
+        [(f"{o.number} {o.customer_name[:16]:<16} ", False), (f"WAIT {wait:>5}", True), (f" {places[0][:34]}", False)],
+        [(f"{o.number} {first_name(o.customer_name)[:9]:<9} ", False), (f"{wait:>5}", True),
+         (f" {places[min(1, len(places) - 1)][:12]}", False)],
+        [(f"{o.number[-6:]} ", False), (wait, True), (f" {places[-1][:8]}", False)],
+    ], width)
+
+
+def handoff_info(o: OrderDetail, now: datetime, tz: ZoneInfo) -> list[list[str]]:
+    """What the associate needs before fetching and handing over the order."""
+    rows = [[f"{o.number} {o.customer_name}", o.number]]
+    if o.customer_phone:
+        rows.append([f"Phone {o.customer_phone}", o.customer_phone])
+    if o.alt_name or o.alt_phone or o.alt_email:
+        alt = " ".join(x for x in (o.alt_name, o.alt_phone, o.alt_email) if x)
+        rows.append([f"Picked up by: {alt}", f"By: {alt}"])
+    place = f"{o.staging_location}" + (f", {plural(o.bags, 'bag')}" if o.bags else "")
+    if o.staged_at is not None:
+        rows.append([f"At {place}, ready since {clock(o.staged_at, tz, now)} ({ago(o.staged_at, now)})",
+                     f"At {place}, ready {ago(o.staged_at, now)}", f"At {o.staging_location}"])
+    c = o.checkin
+    if c is not None:
+        rows.append([f"Waiting since {clock(c.arrived_at, tz, now)} ({ago(c.arrived_at, now)}): {where(c)[0]}",
+                     f"Waiting {ago(c.arrived_at, now)}: {where(c)[1]}", f"Wait {ago(c.arrived_at, now)}"])
+        if c.note and c.location == "curbside":
+            rows.append([f"Note: {c.note}"])
+    else:
+        rows.append(["Not checked in (F3 checks the customer in)", "Not checked in (F3)", "Not here"])
+    missing = sum(ln.not_found for ln in o.lines)
+    if missing:
+        refund = sum(r.amount_cents for r in o.refunds if r.reason == "not_found")
+        rows.append([f"Not found: {plural(missing, 'unit')}, {money(refund)} refunded", f"Not found {missing}: {money(refund)}",
+                     f"NF {missing}"])
+    return rows
+
+
+def handoff_line(ln: Line, rejected: int, width: int) -> list[Piece]:
+    nf = f" (+{ln.not_found} not found)" if ln.not_found else ""
+    rej = [(f" REJECT {rejected}", True)] if rejected else []
+    return fit([
+        [(f"{ln.picked:>3} x {ln.description[:40]}{nf}", False), *rej],
+        [(f"{ln.picked:>2}x {ln.description[:24]}", False), *rej],
+        [(f"{ln.picked}x {ln.description[:12]}", False), *([(f" R{rejected}", True)] if rejected else [])],
+    ], width)
+
+
+# Orders -------------------------------------------------------------------------------------------
+def orders_row(o: OrderSummary | None, now: datetime, width: int) -> list[Piece]:
+    if o is None:
+        return [("...", False)]
+    state = STATUS_WORDS.get(o.status, o.status)
+    placed = ago(o.placed_at, now)
+    return fit([
+        [(f"{o.number} {o.customer_name[:20]:<20} {state:<10} {plural(o.units, 'unit'):>9}  {placed:>6} ago", False)],
+        [(f"{o.number} {first_name(o.customer_name)[:8]:<8} {state[:10]}", False)],
+        [(f"{o.number[-6:]} {state[:8]}", False)],
+    ], width)
+
+
+def detail_rows(o: OrderDetail, events: list[TimelineEntry], now: datetime, tz: ZoneInfo) -> list[list[str]]:
+    """The whole order, one row each: who, state, lines, refunds, check-in, then the timeline."""
+    rows: list[list[str]] = [
+        [f"{o.number} {o.customer_name} - {STATUS_WORDS.get(o.status, o.status).upper()}",
+         f"{o.number} {STATUS_WORDS.get(o.status, o.status).upper()}"],
+        [f"Placed {clock(o.placed_at, tz, now)}, due {clock(o.due_at, tz, now)}, total {money(o.total_cents)}",
+         f"Placed {clock(o.placed_at, tz, now)} {money(o.total_cents)}"],
+    ]
+    contact = " ".join(x for x in (o.customer_phone, o.customer_email) if x)
+    if contact:
+        rows.append([contact, o.customer_phone or o.customer_email])
+    if o.alt_name or o.alt_phone or o.alt_email:
+        rows.append(["Picked up by: " + " ".join(x for x in (o.alt_name, o.alt_phone, o.alt_email) if x)])
+    if o.staging_location:
+        rows.append([f"Staged at {o.staging_location}" + (f", {plural(o.bags, 'bag')}" if o.bags else "")])
+    if o.checkin is not None:
+        rows.append([f"Checked in {clock(o.checkin.arrived_at, tz, now)}: {where(o.checkin)[0]}",
+                     f"In {clock(o.checkin.arrived_at, tz, now)}: {where(o.checkin)[1]}"])
+    if o.close_reason:
+        rows.append([f"Closed: {o.close_reason}"])
+    rows.append([f"Lines ({len(o.lines)}):", "Lines:"])
+    for ln in o.lines:
+        extra = [f"{n} {what}" for n, what in ((ln.not_found, "not found"), (ln.rejected, "rejected"),
+                                                 (ln.dispensed, "handed off")) if n]
+        more = f" ({', '.join(extra)})" if extra else ""
+        rows.append([f" {ln.picked}/{ln.quantity} {ln.description}{more}", f" {ln.picked}/{ln.quantity} {ln.description}"])
+    if o.refunds:
+        rows.append(["Refunds:"])
+        for r in o.refunds:
+            rows.append([f" {money(r.amount_cents)} {r.reason.replace('_', ' ')} x{r.quantity}, {r.state}",
+                         f" {money(r.amount_cents)} {r.reason.replace('_', ' ')} {r.state}"])
+    rows.append(["Timeline:"])
+    for ev in events:
+        rows.append(timeline_row(ev, now, tz))
+    if not events:
+        rows.append([" (received; nothing done yet)", " (nothing done yet)"])
+    return rows
+
+
+def timeline_row(ev: TimelineEntry, now: datetime, tz: ZoneInfo) -> list[str]:
+    how = {"scan": " (scanned)", "manual": " (typed)"}.get(ev.entry, "")
+    what = ev.action.replace("_", " ")
+    d = ev.detail
+    if ev.action == "picked" and d.get("code"):
+        what = f"picked {d.get('quantity', 1)} of line {d.get('line')}: {d.get('code')}"
+    elif ev.action == "not_found":
+        what = f"not found {d.get('quantity')} of line {d.get('line')}"
+    elif ev.action == "staged" and d.get("location"):
+        what = f"staged at {d.get('location')}"
+    elif ev.action == "restaged":
+        what = f"moved {d.get('old')} -> {d.get('new')}"
+    elif ev.action in ("canceled", "expired") and d.get("reason"):
+        what = f"{ev.action}: {d.get('reason')}"
+    elif ev.action == "dispensed":
+        rejected = d.get("rejected") or {}
+        what = f"handed off, {sum(rejected.values())} rejected" if isinstance(rejected, dict) and rejected else what
+    elif ev.action in ("checked_in", "checkin_updated") and d.get("location"):
+        what = f"{what}: {str(d.get('location')).replace('_', ' ')} {d.get('spot') or ''}".rstrip()
+    at = clock(ev.at, tz, now)
+    return [f" {at} {ev.who}: {what}{how}", f" {at} {first_name(ev.who)}: {what}", f" {at} {what}"]
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,268 @@
+"""Stage: where a packed order is put. Picked orders waiting for a location (oldest first), and the
+staged ones (F2 switches), to move them.
+
+Enter on a row (or scan its order number) chooses the order; then scan the location label or type
+it ("under the counter", "back room", "B3"), then Enter stages it (type the number of bags first
+to record them). Staging issues the not-found refunds and makes the order ready for pickup (the
+backend tells the customer). A staged order chosen the same way is moved: the old and the new
+location go into its timeline. Finishing a pick walk lands here with its orders, one after the
+other. Esc steps back: the location, then the order, then the screen.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+
+from storeassist_tui.client import BackendError, OrderDetail, OrderSummary, StageQueue, new_request_id
+from storeassist_tui.screens import bottom_bars, list_keys
+from storeassist_tui.screens.order_text import now_utc, plural, stage_row
+from storeassist_tui.screens.pick_text import is_item_code, money
+from storeassist_tui.screens.poller import PolledScreen, Poller
+from storeassist_tui.widgets import FitLabel, Hint, KeyBar, ScanField, TitleBar
+from storeassist_tui.widgets.rows import RowList
+from storeassist_tui.widgets.scan import Entry
+
+HINTS = [
+    Hint("Enter", "Choose", "Ent", "Pick"),
+    Hint("F2", "Staged/To stage", "F2", "List"),
+    Hint("Esc", "Back", "Esc", "Back"),
+]
+LOCATION_HINTS = [Hint("Scan/type", "Location", "Scan", "Loc"), Hint("Esc", "Other order", "Esc", "Back")]
+CONFIRM_HINTS = [Hint("Enter", "Stage", "Ent", "OK"), Hint("0-99", "Bags", "0-99", "Bags"),
+                 Hint("Esc", "Other location", "Esc", "Back")]
+MOVE_HINTS = [Hint("Enter", "Move", "Ent", "OK"), Hint("Esc", "Other location", "Esc", "Back")]
+
+
+class StageScreen(PolledScreen):
+    TAKES_SCANS = True
+
+    DEFAULT_CSS = """
+    StageScreen #what { height: 1; text-style: bold; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *list_keys(),
+        Binding("enter,f1", "choose", show=False),
+        Binding("f2", "switch", show=False),
+        Binding("escape", "back", show=False),
+    ]
+
+    def __init__(self, focus: list[int] | None = None) -> None:
+        super().__init__()
+        self.poller = Poller(self, "stage-queue", self._fetch, self._show)
+        self.queue: StageQueue | None = None
+        self.showing_staged = False
+        self.focus_ids = list(focus or [])  # just picked: staged one after the other
+        self.target: OrderSummary | None = None
+        self.location: Entry | None = None
+
+    def compose(self) -> ComposeResult:
+        yield TitleBar(("Stage", "Stage"), ("",))
+        with Vertical(id="body"):
+            yield FitLabel("Loading...", id="what")
+            yield RowList[OrderSummary](lambda o, w: stage_row(o, now_utc(), w), lambda o: o.id,
+                                        "Nothing to stage.", id="orders", classes="flex")
+        yield bottom_bars(HINTS, ScanField("Scan order or location:", "Scan:", "Scan:", id="scan"))
+
+    @property
+    def rows(self) -> RowList[OrderSummary]:
+        return self.query_one("#orders", RowList)
+
+    async def _fetch(self) -> StageQueue:
+        return await self.store_app.client.stage_queue(self.store_app.store_id)
+
+    def _show(self, queue: StageQueue) -> None:
+        first = self.queue is None
+        self.queue = queue
+        self._show_list()
+        if first and self.focus_ids and self.target is None:
+            self._next_focus()
+
+    def _show_list(self) -> None:
+        q = self.queue
+        if q is None:
+            return
+        label = self.query_one("#what", FitLabel)
+        if self.showing_staged:
+            label.set_forms(f"{q.staged_total} staged, ready for pickup (F2: {q.total} to stage)",
+                            f"{q.staged_total} staged (F2: {q.total} to stage)", f"{q.staged_total} staged")
+            self.rows.set_items(q.staged, "Nothing staged.")
+        else:
+            label.set_forms(f"{q.total} to stage, oldest first (F2: {q.staged_total} staged)",
+                            f"{q.total} to stage (F2: {q.staged_total} staged)", f"{q.total} to stage")
+            self.rows.set_items(q.orders, "Nothing to stage.")
+
+    def _find(self, order_id: int) -> OrderSummary | None:
+        q = self.queue
+        return next((o for o in (q.orders + q.staged if q else []) if o.id == order_id), None)
+
+    def _next_focus(self) -> None:
+        """The next just-picked order still waiting for a location becomes the one to stage."""
+        while self.focus_ids:
+            o = self._find(self.focus_ids[0])
+            if o is not None and o.status == "picked":
+                self._choose(o)
+                return
+            self.focus_ids.pop(0)
+        self._drop_target()
+
+    # Keys
+    def action_move(self, delta: int) -> None:
+        if self.target is None:
+            self.rows.move(delta)
+
+    def action_page(self, direction: int) -> None:
+        if self.target is None:
+            self.rows.page(direction)
+
+    def action_switch(self) -> None:
+        self._drop_target()
+        self.showing_staged = not self.showing_staged
+        self._show_list()
+
+    async def action_choose(self) -> None:
+        if self.location is not None:
+            await self._commit(None)
+        elif self.target is not None:
+            self._ask_location()  # Enter with nothing scanned: the question again
+        elif (o := self.rows.current) is not None:
+            self._choose(o)
+        else:
+            self.fail("Nothing to stage")
+
+    def action_back(self) -> None:
+        if self.location is not None:
+            self.location = None
+            self._ask_location()
+        elif self.target is not None:
+            self.focus_ids = []
+            self._drop_target()
+            self.say("Not staged")
+        else:
+            self.app.pop_screen()
+
+    def _choose(self, o: OrderSummary) -> None:
+        if o.status == "staged" and not self.showing_staged:
+            self.showing_staged = True
+            self._show_list()
+        elif o.status == "picked" and self.showing_staged:
+            self.showing_staged = False
+            self._show_list()
+        self.rows.go_to(o.id)
+        self.target, self.location = o, None
+        self._ask_location()
+
+    def _drop_target(self) -> None:
+        self.target, self.location = None, None
+        self.query_one(KeyBar).set_hints(HINTS)
+        if bar := self.message_bar:
+            bar.clear("prompt")
+
+    def _ask_location(self, done: str = "") -> None:
+        """Ask where the chosen order goes; `done` says what the last one became, first."""
+        o = self.target
+        assert o is not None
+        self.query_one(KeyBar).set_hints(LOCATION_HINTS)
+        if o.status == "staged":
+            self.ask((f"{done}Move {o.number} (now at {o.staging_location}): scan or type the new location",
+                      f"{done}Move {o.number}: new location?", "New location?"))
+        else:
+            self.ask((f"{done}Stage {o.number}: scan the location label or type it (e.g. B3)",
+                      f"{done}Stage {o.number}: scan location", "Location?"))
+
+    def _ask_confirm(self) -> None:
+        o, loc = self.target, self.location
+        assert o is not None and loc is not None
+        self.query_one(KeyBar).set_hints(MOVE_HINTS if o.status == "staged" else CONFIRM_HINTS)
+        verb = f"Move {o.number} to" if o.status == "staged" else f"Stage {o.number} at"
+        bags = "" if o.status == "staged" else "; type bags first (e.g. 2 Enter)"
+        self.ask((f"{verb} {loc.text}? Enter = yes{bags}; Esc = no", f"{verb} {loc.text}? Enter", "Enter = yes"),
+                 kind="confirm")
+
+    # Scans: an order number chooses the order; anything else is the location for it.
+    async def handle_entry(self, entry: Entry) -> None:
+        text = entry.text.strip()
+        if entry.too_long:
+            self.fail(f"Too long for a location or an order ({entry.too_long} characters)")
+            return
+        if not text:
+            self.fail("Nothing readable was scanned")
+            return
+        q = self.queue
+        known = next((o for o in (q.orders + q.staged if q else []) if o.number.upper() == text.upper()), None)
+        if known is not None:
+            self._choose(known)
+            return
+        if self.location is not None and text.isdigit() and len(text) <= 2 and self.target is not None \
+                and self.target.status == "picked":
+            await self._commit(int(text))
+            return
+        if self.target is None:
+            await self._look_up(text)
+            return
+        if is_item_code(text):
+            self.fail(("That is an item code: scan the location label", "That is an item code", "Item code"))
+            return
+        self.location = entry
+        self._ask_confirm()
+
+    async def _look_up(self, number: str) -> None:
+        """An order not in the lists shown (another page, or just picked elsewhere)."""
+        try:
+            order = await self.store_app.client.order_by_number(number)
+        except BackendError as exc:
+            if exc.status == 404:
+                self.fail((f"No order {number[:24]}: choose an order first (Enter on a row)",
+                           f"No order {number[:16]}", "No such order"))
+            else:
+                self.fail(exc)
+            return
+        if order.status not in ("picked", "staged"):
+            self.fail(f"Order {order.number} is {order.status}: only picked or staged orders are placed here")
+            return
+        self._choose(order)
+
+    async def _commit(self, bags: int | None) -> None:
+        o, loc = self.target, self.location
+        assert o is not None and loc is not None
+        client, rid, how = self.store_app.client, new_request_id(), "manual" if loc.manual else "scan"
+        restage = o.status == "staged"
+        try:
+            if restage:
+                done: OrderDetail = await self.until_committed(
+                    lambda: client.restage(o.id, loc.text, entry=how, request_id=rid), f"move of {o.number}")
+            else:
+                done = await self.until_committed(
+                    lambda: client.stage(o.id, loc.text, bags=bags, entry=how, request_id=rid), f"staging {o.number}")
+        except BackendError as exc:
+            self.location = None
+            self._ask_location()
+            self.fail(exc)
+            return
+        self._drop_target()
+        if self.focus_ids and self.focus_ids[0] == o.id:
+            self.focus_ids.pop(0)
+        refund = sum(r.amount_cents for r in done.refunds if r.reason == "not_found" and r.state == "issued")
+        if restage:
+            self.say((f"{done.number} moved to {done.staging_location}", f"{done.number} at {done.staging_location}",
+                      "Moved"))
+        else:
+            paid = f"; {money(refund)} refunded" if refund else ""
+            bag_text = f" ({plural(bags, 'bag')})" if bags else ""
+            self.say((f"{done.number} staged at {done.staging_location}{bag_text}: ready for pickup{paid}",
+                      f"{done.number} at {done.staging_location}: ready{paid}", "Staged: ready"))
+        await self.refresh_now()
+        if not restage and self.focus_ids:
+            self._next_focus()
+            if self.target is not None:
+                self._ask_location(f"{done.number} staged at {done.staging_location}. ")
+
+    async def refresh_now(self) -> None:
+        try:
+            self._show(await self._fetch())
+        except Exception as exc:  # noqa: BLE001 - the poll shows the list again soon
+            self.log.warning(f"stage list: {exc!r}")

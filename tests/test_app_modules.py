@@ -1,0 +1,458 @@
+"""Stage, Hand-off and Orders driven like an associate would, at 80x24 and 40x16: a real backend
+in-process (fresh demo database), scans as a wedge sends them, typing at a person's pace;
+assertions on the screen and on what the database holds."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from helpers import label_of, picked_order, rid
+from test_app_pick import Ctx
+from ui import STORE, screen_lines, wait_for
+
+from storeassist_tui.app import StoreAssistApp
+from storeassist_tui.client import BackendClient
+from storeassist_tui.screens.handoff import HandoffScreen
+from storeassist_tui.screens.handoff_order import HandoffOrderScreen
+from storeassist_tui.screens.home import HomeScreen
+from storeassist_tui.screens.order_detail import OrderDetailScreen
+from storeassist_tui.screens.orders import OrdersScreen
+from storeassist_tui.screens.pick_queue import PickQueueScreen
+from storeassist_tui.screens.stage import StageScreen
+from storeassist_tui.store import demo, picking, queries, staging
+from storeassist_tui.store.db import Database
+from storeassist_tui.store.models import CheckIn, Store
+from storeassist_tui.store.roles import Actor
+from storeassist_tui.store.views import OrderDetail
+
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((40, 16), id="40x16")]
+BADGES = {"pat": "B-1001", "hana": "B-1002", "lee": "B-1003"}
+
+
+async def log_in_as(app: StoreAssistApp, pilot: object, db: Database, people: dict[str, Actor], who: str) -> Ctx:
+    bells: list[str] = []
+    app.bell = lambda: bells.append("bell")  # type: ignore[method-assign]  # count what the associate hears
+    ctx = Ctx(app, pilot, db, people["lee"], bells)  # type: ignore[arg-type]
+    ctx.scan(BADGES[who])
+    await ctx.until(lambda: isinstance(app.screen, HomeScreen))
+    return ctx
+
+
+@pytest.fixture
+async def lee_app(backend: BackendClient, demo_db: Database, people: dict[str, Actor],
+                  request: pytest.FixtureRequest) -> AsyncIterator[Ctx]:
+    app = StoreAssistApp(backend, poll_interval_s=0.2)
+    async with app.run_test(size=request.param) as pilot:
+        yield await log_in_as(app, pilot, demo_db, people, "lee")
+
+
+@pytest.fixture
+async def pat_app(backend: BackendClient, demo_db: Database, people: dict[str, Actor],
+                  request: pytest.FixtureRequest) -> AsyncIterator[Ctx]:
+    app = StoreAssistApp(backend, poll_interval_s=0.2)
+    async with app.run_test(size=request.param) as pilot:
+        yield await log_in_as(app, pilot, demo_db, people, "pat")
+
+
+sized = pytest.mark.parametrize("lee_app", SIZES, indirect=True)
+
+
+def picked_with_not_found(ctx: Ctx, pat: Actor) -> OrderDetail:
+    """A picked order of which one unit was not found (a refund waits for staging)."""
+    q = queries.pick_queue(ctx.db, pat, STORE)
+    o = next(ctx.order(s.id) for s in q.orders if s.status == "new" and s.units >= 2)
+    picking.claim(ctx.db, pat, [o.id], rid())
+    first = o.lines[0]
+    picking.mark_not_found(ctx.db, pat, o.id, first.id, 1, rid())
+    for ln in o.lines:
+        left = ln.quantity - (1 if ln.id == first.id else 0)
+        for _ in range(left):
+            picking.record_scan(ctx.db, pat, [o.id], ln.sku, rid())
+    return picking.finish_pick(ctx.db, pat, o.id, rid())
+
+
+def staged_order(ctx: Ctx, people: dict[str, Actor], where: str = "B7") -> OrderDetail:
+    o = picked_order(ctx.db, people["pat"])
+    return staging.stage(ctx.db, people["pat"], o.id, where, rid(), secret_key="test-secret")
+
+
+def token_of(ctx: Ctx, order_id: int) -> str:
+    events = queries.events(ctx.db, 0, 1000).events
+    staged = [e for e in events if e.order_id == order_id and e.type == "staged"]
+    return str(staged[-1].payload["checkin_token"])
+
+
+def set_store(ctx: Ctx, **values: object) -> None:
+    with ctx.db.write() as session:
+        store = session.get(Store, STORE)
+        assert store is not None
+        for k, v in values.items():
+            setattr(store, k, v)
+        store.revision += 1
+        session.add(store)
+
+
+async def open_module(ctx: Ctx, key: str, screen: type) -> None:
+    await ctx.pilot.press(key)
+    await ctx.until(lambda: isinstance(ctx.app.screen, screen) and ctx.app.screen.is_mounted)
+    await ctx.until(lambda: "Loading" not in ctx.text())
+
+
+async def open_handoff_order(ctx: Ctx, number: str) -> HandoffOrderScreen:
+    await open_module(ctx, "3", HandoffScreen)
+    ctx.scan(number)
+    await ctx.until(lambda: isinstance(ctx.app.screen, HandoffOrderScreen))
+    screen = ctx.app.screen
+    assert isinstance(screen, HandoffOrderScreen)
+    return screen
+
+
+# Stage -------------------------------------------------------------------------------------------
+
+@sized
+async def test_stage_with_a_typed_location_and_bags_issues_the_refund(lee_app: Ctx, people: dict[str, Actor]) -> None:
+    ctx = lee_app
+    order = picked_with_not_found(ctx, people["pat"])
+    assert [r.state for r in order.refunds] == ["pending"]
+    await open_module(ctx, "2", StageScreen)
+    await ctx.until(order.number)
+    stage = ctx.app.screen
+    assert isinstance(stage, StageScreen)
+    assert stage.rows.go_to(order.id)
+    await ctx.pilot.press("enter")
+    await ctx.until(f"Stage {order.number}")
+    await ctx.type_slowly("under the counter")
+    await ctx.until("under the counter?")
+    assert ctx.order(order.id).status == "picked"  # asked, not done
+    await ctx.type_slowly("2")
+    await ctx.until(lambda: ctx.order(order.id).status == "staged")
+    await ctx.until("ready")
+    done = ctx.order(order.id)
+    assert done.staging_location == "under the counter" and done.bags == 2
+    assert [r.state for r in done.refunds] == ["issued"]
+    assert ("staged", "manual") in ctx.actions(order.id)
+    assert any(e.type == "staged" and e.order_id == order.id and e.payload["checkin_url"]
+               for e in queries.events(ctx.db, 0, 1000).events)
+
+
+@sized
+async def test_stage_by_scans_then_move_it(lee_app: Ctx, people: dict[str, Actor]) -> None:
+    ctx = lee_app
+    order = picked_order(ctx.db, people["pat"])
+    await open_module(ctx, "2", StageScreen)
+    ctx.scan(order.number)
+    await ctx.until(f"Stage {order.number}")
+    ctx.scan(label_of(order.lines[0]))  # an item is not a place
+    await ctx.until("item code")
+    assert ctx.bells == ["bell"]
+    ctx.scan("LOC-B3")
+    await ctx.until("LOC-B3?")
+    await ctx.pilot.press("enter")
+    await ctx.until(lambda: ctx.order(order.id).status == "staged")
+    assert ctx.order(order.id).staging_location == "LOC-B3"
+    assert ("staged", "scan") in ctx.actions(order.id)
+    # Later: moved to the back room, typed.
+    await ctx.pilot.press("f2")
+    await ctx.until("staged")
+    ctx.scan(order.number)
+    await ctx.until(f"Move {order.number}")
+    await ctx.type_slowly("back room")
+    await ctx.until("back room?")
+    await ctx.pilot.press("enter")
+    await ctx.until(lambda: ctx.order(order.id).staging_location == "back room")
+    moved = [e for e in queries.order_timeline(ctx.db, ctx.lee, order.id) if e.action == "restaged"]
+    assert moved and moved[0].detail == {"old": "LOC-B3", "new": "back room"} and moved[0].entry == "manual"
+    await ctx.until(lambda: any(order.number in ln and "back room" in ln for ln in screen_lines(ctx.app))
+                    or ctx.app.size.width < 80)
+
+
+@sized
+async def test_finishing_a_pick_lands_on_stage_for_that_order(lee_app: Ctx) -> None:
+    ctx = lee_app
+    await open_module(ctx, "1", PickQueueScreen)
+    q = queries.pick_queue(ctx.db, ctx.lee, STORE)
+    order = next(ctx.order(o.id) for o in q.orders if o.status == "new")
+    ctx.scan(order.number, *[label_of(ln) for ln in order.lines for _ in range(ln.quantity)])
+    await ctx.until(lambda: sum(ln.picked for ln in ctx.order(order.id).lines) == order.units)
+    await ctx.until(f"{order.units}/{order.units}")
+    await ctx.pilot.press("f4")
+    await ctx.until("Stage")
+    await ctx.pilot.press("enter")
+    await ctx.until(lambda: isinstance(ctx.app.screen, StageScreen))
+    await ctx.until(f"Stage {order.number}")
+    ctx.scan("C1")
+    await ctx.until("C1?")
+    await ctx.pilot.press("enter")
+    await ctx.until(lambda: ctx.order(order.id).status == "staged")
+    await ctx.pilot.press("escape")
+    await ctx.until(lambda: isinstance(ctx.app.screen, PickQueueScreen))
+
+
+# Hand-off ----------------------------------------------------------------------------------------
+
+@sized
+async def test_handoff_accept_all_with_the_signature_the_store_requires(
+        lee_app: Ctx, people: dict[str, Actor], api: httpx.AsyncClient) -> None:
+    ctx = lee_app
+    order = staged_order(ctx, people, "B7")
+    r = await api.post(f"/api/v1/checkin/{token_of(ctx, order.id)}",
+                       json={"location": "curbside", "spot": "P3", "car_make": "Ford", "car_colour": "blue"})
+    assert r.status_code == 200, r.text
+    await open_module(ctx, "3", HandoffScreen)
+    await ctx.until(lambda: any(order.number in ln and "P3" in ln for ln in screen_lines(ctx.app)))
+    ctx.scan(order.number)
+    await ctx.until(lambda: isinstance(ctx.app.screen, HandoffOrderScreen))
+    await ctx.until("B7")
+    assert order.customer_phone in ctx.text() and "P3" in ctx.text()
+    await ctx.pilot.press("f1")
+    await ctx.until("types")
+    assert "ID" not in ctx.text()  # the demo store checks no ID
+    await ctx.pilot.press("enter")  # no name yet: refused
+    await ctx.until("name")
+    assert ctx.order(order.id).status == "staged"
+    await ctx.type_slowly("Pat Customer")
+    await ctx.until(lambda: ctx.order(order.id).status == "dispensed")
+    await ctx.until(lambda: isinstance(ctx.app.screen, HandoffScreen))
+    await ctx.until("handed off")
+    done = ctx.order(order.id)
+    assert all(ln.dispensed == ln.picked and ln.rejected == 0 for ln in done.lines)
+    dispensed = [e for e in queries.order_timeline(ctx.db, ctx.lee, order.id) if e.action == "dispensed"]
+    assert dispensed[0].detail["signature"] == "Pat Customer"
+
+
+@sized
+async def test_handoff_reject_part_refunds_those_units(lee_app: Ctx, people: dict[str, Actor]) -> None:
+    ctx = lee_app
+    set_store(ctx, signature_required=False)
+    order = staged_order(ctx, people)
+    await open_handoff_order(ctx, order.number)
+    await ctx.pilot.press("f2")
+    await ctx.until("Reject")
+    screen = ctx.app.screen
+    assert isinstance(screen, HandoffOrderScreen)
+    line = screen.lines.current
+    assert line is not None
+    await ctx.type_slowly("1")
+    await ctx.until("REJECT 1" if ctx.app.size.width >= 60 else "R")
+    await ctx.pilot.press("f2")
+    await ctx.pilot.press("f1")
+    await ctx.until("Enter")
+    await ctx.pilot.press("enter")
+    await ctx.until(lambda: ctx.order(order.id).status == "dispensed")
+    done = ctx.order(order.id)
+    rejected = {ln.id: ln.rejected for ln in done.lines}
+    assert rejected[line.id] == 1 and sum(rejected.values()) == 1
+    refund = [r for r in done.refunds if r.reason == "rejected"]
+    assert len(refund) == 1 and refund[0].amount_cents == line.unit_price_cents and refund[0].state == "issued"
+
+
+@sized
+async def test_handoff_reject_everything_closes_and_refunds(lee_app: Ctx, people: dict[str, Actor]) -> None:
+    ctx = lee_app
+    order = staged_order(ctx, people)
+    screen = await open_handoff_order(ctx, order.number)
+    await ctx.pilot.press("f2")
+    for ln in screen.lines.items:
+        await ctx.type_slowly(str(ln.picked))  # each Enter moves to the next line
+    await ctx.pilot.press("f1")
+    await ctx.until("rejected")
+    await ctx.pilot.press("enter")  # yes, close it
+    await ctx.until("types")  # the store still wants the signature
+    await ctx.type_slowly("Kim")
+    await ctx.until(lambda: ctx.order(order.id).status == "canceled")
+    done = ctx.order(order.id)
+    assert sum(r.amount_cents for r in done.refunds if r.state == "issued") == done.total_cents
+    await ctx.until("refunded")
+
+
+@sized
+async def test_id_and_signature_prompts_follow_the_store(lee_app: Ctx, people: dict[str, Actor]) -> None:
+    ctx = lee_app
+    set_store(ctx, id_check_required=True, signature_required=False)
+    first = staged_order(ctx, people)
+    await open_handoff_order(ctx, first.number)
+    await ctx.pilot.press("f1")
+    await ctx.until("ID")
+    assert "types" not in ctx.text()
+    await ctx.pilot.press("escape")  # not checked: nothing happens
+    await ctx.until("Not handed off")
+    assert ctx.order(first.id).status == "staged"
+    await ctx.pilot.press("f1")
+    await ctx.until("ID")
+    await ctx.pilot.press("enter")
+    await ctx.until("Hand")
+    await ctx.pilot.press("enter")
+    await ctx.until(lambda: ctx.order(first.id).status == "dispensed")
+    checked = [e for e in queries.order_timeline(ctx.db, ctx.lee, first.id) if e.action == "dispensed"]
+    assert checked[0].detail["id_checked"] is True
+    # Neither required: one Enter confirms, no ID, no signature.
+    set_store(ctx, id_check_required=False, signature_required=False)
+    ctx.app._store_info = None  # the app asks the store again after a minute; the test does not wait
+    second = staged_order(ctx, people)
+    ctx.scan(second.number)
+    await ctx.until(lambda: isinstance(ctx.app.screen, HandoffOrderScreen))
+    await ctx.pilot.press("f1")
+    await ctx.until("Hand")
+    assert "ID" not in ctx.text() and "types" not in ctx.text()
+    await ctx.pilot.press("enter")
+    await ctx.until(lambda: ctx.order(second.id).status == "dispensed")
+
+
+@sized
+async def test_manual_check_in_at_a_curbside_spot(lee_app: Ctx, people: dict[str, Actor]) -> None:
+    ctx = lee_app
+    order = staged_order(ctx, people)
+    await open_handoff_order(ctx, order.number)
+    await ctx.until("Not checked in" if ctx.app.size.width >= 60 else "Not")
+    await ctx.pilot.press("f3")
+    await ctx.until("spot")
+    await ctx.type_slowly("P9")  # not a spot of this store: refused, still asking
+    await ctx.until("No parking spot")
+    with ctx.db.read() as session:
+        assert session.get(CheckIn, order.id) is None
+    await ctx.type_slowly("P4 grey van")
+    await ctx.until("hecked in at spot P4")
+    with ctx.db.read() as session:
+        c = session.get(CheckIn, order.id)
+        assert c is not None and (c.location, c.spot, c.by, c.note) == ("curbside", "P4", "associate", "grey van")
+    assert ("checked_in", "manual") in ctx.actions(order.id)
+    await ctx.pilot.press("escape")
+    await ctx.until(lambda: any(order.number in ln and "P4" in ln for ln in screen_lines(ctx.app)))
+    assert ctx.bells.count("bell") == 1  # the refused spot; no "arrived" banner for our own check-in
+
+
+@sized
+async def test_arrival_banner_shows_on_the_pick_screen_once(
+        lee_app: Ctx, people: dict[str, Actor], api: httpx.AsyncClient) -> None:
+    ctx = lee_app
+    order = staged_order(ctx, people)
+    await open_module(ctx, "1", PickQueueScreen)
+    await ctx.pilot.pause(0.5)  # the watch has seen the queue as it is
+    assert "rrived" not in ctx.text() and ctx.bells == []
+    r = await api.post(f"/api/v1/checkin/{token_of(ctx, order.id)}",
+                       json={"location": "curbside", "spot": "P5", "car_make": "Kia", "car_colour": "red"})
+    assert r.status_code == 200
+    await ctx.until(order.number[-6:])
+    await ctx.until("rrived")
+    assert isinstance(ctx.app.screen, PickQueueScreen)
+    banner = next(ln for ln in screen_lines(ctx.app) if "rrived" in ln)
+    assert order.number[-6:] in banner
+    await ctx.pilot.pause(1.0)  # several polls later: still one bell for one arrival
+    assert ctx.bells == ["bell"]
+    # Submitting the form again (an update) is not a second arrival.
+    r = await api.post(f"/api/v1/checkin/{token_of(ctx, order.id)}", json={"location": "curbside", "spot": "P6"})
+    assert r.status_code == 200
+    await ctx.pilot.pause(1.0)
+    assert ctx.bells == ["bell"]
+    # The banner follows the associate to the next screen.
+    await ctx.pilot.press("escape")
+    await ctx.until(lambda: isinstance(ctx.app.screen, HomeScreen))
+    await ctx.until("rrived")
+
+
+# Orders ------------------------------------------------------------------------------------------
+
+@sized
+async def test_orders_search_by_number_name_phone_and_email(lee_app: Ctx) -> None:
+    ctx = lee_app
+    q = queries.search_orders(ctx.db, ctx.lee, STORE)
+    target = ctx.order(q.orders[5].id)
+    await open_module(ctx, "4", OrdersScreen)
+    await ctx.until(q.orders[0].number[-6:])
+    last_name = target.customer_name.split()[-1]
+    for query in (last_name, target.customer_phone, target.customer_email):
+        await ctx.type_slowly(query)
+        await ctx.until(target.number[-6:])
+        expected = queries.search_orders(ctx.db, ctx.lee, STORE, query)
+        shown = [o.number for o in expected.orders if o.number[-6:] in ctx.text()]
+        assert target.number in shown, (query, ctx.text())
+        await ctx.pilot.press("escape")  # back to all
+        await ctx.until(lambda: "matching" not in ctx.text() and q.orders[0].number[-6:] in ctx.text())
+    ctx.scan(target.number)  # a scanned order number opens it
+    await ctx.until(lambda: isinstance(ctx.app.screen, OrderDetailScreen))
+    await ctx.until(target.customer_name.split()[0])
+    await ctx.pilot.press("escape")
+    await ctx.type_slowly("nobody-like-this")
+    await ctx.until("No")
+    assert ctx.bells == ["bell"]
+
+
+@sized
+async def test_orders_page_through_thousands(lee_app: Ctx) -> None:
+    ctx = lee_app
+    demo.seed_orders(ctx.db, [STORE], 1200, open_per_store=0)
+    everything = queries.search_orders(ctx.db, ctx.lee, STORE, limit=1)
+    await open_module(ctx, "4", OrdersScreen)
+    await ctx.until(f"{everything.total} ")
+    screen = ctx.app.screen
+    assert isinstance(screen, OrdersScreen)
+    await ctx.pilot.press("end")
+    oldest = queries.search_orders(ctx.db, ctx.lee, STORE, offset=everything.total - 1, limit=1).orders[0]
+    await ctx.until(oldest.number[-6:])
+    assert len(screen.pages.pages) <= 3  # only the pages around the cursor were fetched
+    await ctx.pilot.press("f2")  # all -> open
+    open_count = queries.search_orders(ctx.db, ctx.lee, STORE, status="new,picking,picked,staged").total
+    await ctx.until(f"{open_count} open")
+
+
+async def open_a_new_order(ctx: Ctx) -> OrderDetail:
+    """Orders, then a new order's number scanned: its detail screen."""
+    q = queries.pick_queue(ctx.db, ctx.lee, STORE)
+    order = ctx.order(next(o.id for o in q.orders if o.status == "new"))
+    await open_module(ctx, "4", OrdersScreen)
+    ctx.scan(order.number)
+    await ctx.until(lambda: isinstance(ctx.app.screen, OrderDetailScreen))
+    return order
+
+
+@sized
+async def test_cancel_with_a_reason_refunds_and_shows_in_the_timeline(lee_app: Ctx) -> None:
+    ctx = lee_app
+    order = await open_a_new_order(ctx)
+    await ctx.pilot.press("f4")
+    await ctx.until("reason")
+    await ctx.type_slowly("customer asked")
+    await ctx.until("Enter")
+    assert ctx.order(order.id).status == "new"
+    await ctx.pilot.press("enter")
+    await ctx.until(lambda: ctx.order(order.id).status == "canceled")
+    done = ctx.order(order.id)
+    assert sum(r.amount_cents for r in done.refunds if r.reason == "canceled") == order.total_cents
+    await ctx.until("canceled;")
+    await ctx.pilot.press("end")  # the timeline's last line: who did it, and why
+    await ctx.until(lambda: any("Lee" in ln and "customer asked" in ln for ln in screen_lines(ctx.app)))
+
+
+@pytest.mark.parametrize("pat_app", SIZES, indirect=True)
+async def test_cancel_is_refused_without_the_permission(pat_app: Ctx) -> None:
+    ctx = pat_app
+    order = await open_a_new_order(ctx)
+    await ctx.pilot.press("f4")
+    await ctx.until("lead")
+    assert ctx.bells == ["bell"]
+    assert ctx.order(order.id).status == "new"
+    # The backend refuses it too, whatever a terminal sends.
+    with pytest.raises(Exception, match="may not cancel"):
+        await ctx.app.client.cancel(order.id, "test", request_id=rid())
+
+
+@sized
+async def test_order_timeline_says_who_and_scanned_or_typed(lee_app: Ctx, people: dict[str, Actor]) -> None:
+    ctx = lee_app
+    pat = people["pat"]
+    q = queries.pick_queue(ctx.db, pat, STORE)
+    order = next(ctx.order(o.id) for o in q.orders if o.status == "new" and o.units >= 2)
+    picking.claim(ctx.db, pat, [order.id], rid())
+    picking.record_scan(ctx.db, pat, [order.id], order.lines[0].sku, rid(), entry="manual")
+    await open_module(ctx, "4", OrdersScreen)
+    ctx.scan(order.number)
+    await ctx.until(lambda: isinstance(ctx.app.screen, OrderDetailScreen))
+    await ctx.pilot.press("end")
+    for _ in range(40):
+        await ctx.pilot.press("down")
+    await wait_for(ctx.pilot, lambda: "claimed" in ctx.text())
+    wide = ctx.app.size.width >= 80
+    assert ("(typed)" in ctx.text()) if wide else ("picked" in ctx.text())
+    assert "Pat" in ctx.text()
