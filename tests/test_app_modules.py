@@ -10,7 +10,7 @@ import httpx
 import pytest
 from helpers import label_of, picked_order, rid
 from test_app_pick import Ctx
-from ui import STORE, screen_lines, wait_for
+from ui import STORE, SwitchableTransport, screen_lines, wait_for
 
 from storeassist_tui.app import StoreAssistApp
 from storeassist_tui.client import BackendClient
@@ -456,3 +456,28 @@ async def test_order_timeline_says_who_and_scanned_or_typed(lee_app: Ctx, people
     wide = ctx.app.size.width >= 80
     assert ("(typed)" in ctx.text()) if wide else ("picked" in ctx.text())
     assert "Pat" in ctx.text()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (40, 16)], ids=["80x24", "40x16"])
+async def test_staging_while_the_backend_is_away_is_kept_and_done_once(
+        switchable: tuple[BackendClient, SwitchableTransport], demo_db: Database, people: dict[str, Actor],
+        size: tuple[int, int]) -> None:
+    client, transport = switchable
+    app = StoreAssistApp(client, poll_interval_s=0.2)
+    async with app.run_test(size=size) as pilot:
+        ctx = await log_in_as(app, pilot, demo_db, people, "lee")
+        order = picked_order(ctx.db, people["pat"])
+        await open_module(ctx, "2", StageScreen)
+        ctx.scan(order.number, "B9")
+        await ctx.until("B9?")
+        transport.down = True
+        transport.lose_answers = False
+        await pilot.press("enter")
+        await ctx.until("ffline")
+        assert ctx.order(order.id).status == "picked"
+        transport.down, transport.lose_answers = False, True  # it commits, but the answer is lost
+        await ctx.until(lambda: ctx.order(order.id).status == "staged")
+        transport.lose_answers = False
+        await ctx.until("ready" if size[0] >= 40 else "Staged")
+        staged = [a for a in ctx.actions(order.id) if a[0] == "staged"]
+        assert staged == [("staged", "scan")]  # retried with its request id: staged once

@@ -125,8 +125,12 @@ class HandoffScreen(StoreScreen):
             else:
                 self.fail(exc)
             return
+        if order.status in ("new", "picking", "picked"):
+            self.fail((f"Order {order.number} is {order.status}, not staged yet: pick and stage it first",
+                       f"{order.number} not staged yet", "Not staged"))
+            return
         if order.status != "staged":
-            self.fail((f"Order {order.number} is {order.status}: only a staged order is handed off",
+            self.fail((f"Order {order.number} is {order.status}: nothing to hand off",
                        f"{order.number} is {order.status}", order.status))
             return
         self.rows.go_to(order.id)
