@@ -323,6 +323,15 @@ class StoreAssistApp(App[None]):
             await self.pop_screen()
         await self.switch_screen(LoginScreen(message, error=error))
 
+    def may(self, permission: str) -> bool:
+        """Whether the associate's role has the permission (the backend decides; this only spares
+        the associate steps the backend would refuse at the end)."""
+        return self.session is not None and permission in self.session.user.permissions
+
+    def role_refusal(self, doing: str) -> list[str]:
+        role = self.session.user.role if self.session else "none"
+        return [f"Your role ({role}) may not {doing}: ask a lead", f"Your role may not {doing}", "Not allowed"]
+
     async def store_info(self) -> StoreInfo:
         """The store's settings (hand-off prompts, parking spots), asked again after a minute."""
         cached = self._store_info

@@ -34,6 +34,11 @@ class StoreRef(BaseModel):
     name: str
 
 
+# The permissions the backend names in `User.permissions` (it enforces them; the screens only use
+# them to refuse at once rather than after the customer signed).
+PICK, DISPENSE, CANCEL = "picking", "dispensing", "quantity_reduction_and_cancellation"
+
+
 class User(BaseModel):
     id: int
     username: str

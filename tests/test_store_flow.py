@@ -279,3 +279,35 @@ def test_feed_writers_take_turns_so_no_cursor_skips_an_event(demo_db: Database, 
 def test_an_order_number_typed_in_lower_case_is_found(demo_db: Database, people: dict[str, Actor]) -> None:
     exact = queries.find_order(demo_db, people["pat"], "W00000001")
     assert queries.find_order(demo_db, people["pat"], " w00000001 ").id == exact.id
+
+
+def test_moving_an_order_to_where_it_is_is_refused(demo_db: Database, people: dict[str, Actor]) -> None:
+    oid = _staged(demo_db, people, "B3")
+    before = queries.order_timeline(demo_db, people["lee"], oid)
+    with pytest.raises(InvalidInput, match="already at b3"):
+        staging.restage(demo_db, people["pat"], oid, "b3", rid())
+    assert queries.order_timeline(demo_db, people["lee"], oid) == before
+
+
+def test_nothing_handed_over_needs_no_signature_or_id(demo_db: Database, people: dict[str, Actor]) -> None:
+    _set_store(demo_db, signature_required=True, id_check_required=True)
+    oid = _staged(demo_db, people)
+    lines = queries.get_order(demo_db, people["hana"], oid).lines
+    with pytest.raises(InvalidInput, match="ID check"):  # something handed over: the store's checks apply
+        handoff.dispense(demo_db, people["hana"], oid, handoff.DispenseForm(rejected={lines[0].id: 1}), rid())
+    done = handoff.dispense(demo_db, people["hana"], oid,
+                            handoff.DispenseForm(rejected={ln.id: ln.picked for ln in lines}), rid())
+    assert done.status == "canceled"
+
+
+def test_waiting_counts_every_customer_here_and_ready_only_those_not_here(
+        demo_db: Database, people: dict[str, Actor]) -> None:
+    """Home's two hand-off numbers are the hand-off queue's two parts."""
+    oid = _staged(demo_db, people)
+    early = new_orders(demo_db, people["pat"])[0]  # a customer who came before the order was picked
+    handoff.customer_checkin(demo_db, _token(demo_db, oid), handoff.CheckInForm(), "test-secret")
+    handoff.associate_checkin(demo_db, people["hana"], early, handoff.CheckInForm(), rid())
+    c = queries.counts(demo_db, people["pat"], STORE)
+    q = queries.handoff_queue(demo_db, people["pat"], STORE)
+    assert (c.waiting, c.ready) == (len(q.checked_in), len(q.ready))
+    assert early in {e.order.id for e in q.checked_in}

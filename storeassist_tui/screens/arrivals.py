@@ -124,6 +124,9 @@ class ArrivalWatch:
         """This terminal checks the order's customer in: no banner for that arrival."""
         self._quiet.add(order_id)
 
+    def unquiet(self, order_id: int) -> None:
+        self._quiet.discard(order_id)
+
     def announce(self, forms: list[str]) -> None:
         self.banner = forms
         self.app.bell()

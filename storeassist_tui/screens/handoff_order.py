@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 
-from storeassist_tui.client import BackendError, Line, OrderDetail, StoreInfo, new_request_id
+from storeassist_tui.client import DISPENSE, BackendError, Line, OrderDetail, StoreInfo, new_request_id
 from storeassist_tui.screens import StoreScreen, bottom_bars
 from storeassist_tui.screens.order_text import handoff_info, handoff_line, now_utc, plural, zone
 from storeassist_tui.screens.pick_text import first_name, money
@@ -40,8 +40,8 @@ class HandoffOrderScreen(StoreScreen):
     TAKES_SCANS = True
 
     DEFAULT_CSS = """
-    HandoffOrderScreen #info { height: auto; max-height: 6; }
-    HandoffOrderScreen.-short #info { max-height: 2; }
+    HandoffOrderScreen #info { height: auto; max-height: 8; }
+    HandoffOrderScreen.-short #info { max-height: 3; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -86,7 +86,7 @@ class HandoffOrderScreen(StoreScreen):
 
     def _show(self) -> None:
         self.query_one("#info", FormLines).set_rows(handoff_info(self.order, now_utc(), zone(self.store.timezone)))
-        self.lines.set_items([ln for ln in self.order.lines if ln.picked])
+        self.lines.set_items(self.order.lines)  # a line not found at all shows too: the customer asks
 
     # Keys
     def action_move(self, delta: int) -> None:
@@ -100,7 +100,7 @@ class HandoffOrderScreen(StoreScreen):
             self._hints(HINTS)
             self.say("Not checked in")
         elif self.rejecting:
-            self.action_reject()
+            self.action_reject()  # ends rejecting; what was rejected stays (it says so)
         else:
             self.app.pop_screen()
 
@@ -117,11 +117,14 @@ class HandoffOrderScreen(StoreScreen):
                       "Reject: type qty, Enter; F2 done", "Qty, Enter"))
         else:
             units = sum(self.rejected.values())
-            self.say((f"{units} units rejected: F1 hands off the rest", f"{units} rejected: F1 hands off",
+            self.say((f"{plural(units, 'unit')} rejected: F1 hands off the rest", f"{units} rejected: F1 hands off",
                       f"{units} rejected") if units else "Nothing rejected")
 
     def action_check_in(self) -> None:
         if self.steps or self.rejecting:
+            return
+        if not self.store_app.may(DISPENSE):
+            self.fail(self.store_app.role_refusal("hand off orders"))
             return
         name = first_name(self.order.customer_name)
         self.checking_in = True
@@ -136,17 +139,21 @@ class HandoffOrderScreen(StoreScreen):
     def action_hand_off(self) -> None:
         if self.steps or self.checking_in:
             return
+        if not self.store_app.may(DISPENSE):
+            self.fail(self.store_app.role_refusal("hand off orders"))  # before the customer signs
+            return
         self.rejecting = False
         picked = sum(ln.picked for ln in self.order.lines)
         steps = []
         if picked and sum(self.rejected.values()) >= picked:
-            steps.append("all_rejected")
-        if self.store.id_check_required:
-            steps.append("id")
-        if self.store.signature_required:
-            steps.append("sign")
-        if not (set(steps) & {"all_rejected", "sign"}):
-            steps.append("confirm")  # one Enter, so a stray F1 never hands over an order
+            steps.append("all_rejected")  # nothing is handed over: no ID, no signature
+        else:
+            if self.store.id_check_required:
+                steps.append("id")
+            if self.store.signature_required:
+                steps.append("sign")
+            else:
+                steps.append("confirm")  # one Enter, so a stray F1 never hands over an order
         self.steps, self.id_checked = steps, False
         self._next_step()
 
@@ -193,7 +200,7 @@ class HandoffOrderScreen(StoreScreen):
         ln = self.lines.current
         if ln is None:
             return
-        if not text.isdigit() or int(text) > ln.picked:
+        if not (text.isascii() and text.isdigit()) or int(text) > ln.picked:
             self.fail((f"Reject 0 to {ln.picked} of {ln.description[:30]}", f"0 to {ln.picked}", "Bad qty"))
             return
         if int(text):
@@ -271,13 +278,18 @@ class HandoffOrderScreen(StoreScreen):
         o, client, rid = self.order, self.store_app.client, new_request_id()
         spot, _, note = text.partition(" ")
         kwargs = {"location": "curbside", "spot": spot, "note": note.strip()[:100]} if text else {"location": "in_store"}
-        self.store_app.arrivals.quiet(o.id)  # checked in here: no "customer arrived" banner for it
+        arrivals = self.store_app.arrivals
+        arrivals.quiet(o.id)  # checked in here: no "customer arrived" banner for it
         try:
             await self.until_committed(lambda: client.checkin(o.id, request_id=rid, **kwargs), f"check-in of {o.number}")
-            self.order = await client.order(o.id)
         except BackendError as exc:
+            arrivals.unquiet(o.id)  # refused: the customer's own check-in later is an arrival
             self.fail(exc)  # still checking in: the associate can scan another spot or press Enter
             return
+        except BaseException:
+            arrivals.unquiet(o.id)
+            raise
+        self.order = await client.order(o.id)
         self.checking_in = False
         self._hints(HINTS)
         self._show()

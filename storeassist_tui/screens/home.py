@@ -20,12 +20,15 @@ from textual.containers import Vertical
 from textual.widget import Widget
 from textual.widgets import Static
 
-from storeassist_tui.client import Counts
+from storeassist_tui.client import BackendError, Counts
 from storeassist_tui.screens import StoreScreen, bottom_bars
 from storeassist_tui.screens.poller import Poller
 from storeassist_tui.widgets import Hint, ScanField, TitleBar
 from storeassist_tui.widgets.bars import BOLD_REVERSE
 from storeassist_tui.widgets.scan import Entry
+
+# Where a scanned order goes from home, by its state (closed ones open in Orders).
+MODULE_OF_STATUS = {"new": "pick", "picking": "pick", "picked": "stage", "staged": "handoff"}
 
 # (key, name on screen); the digits / F-keys select them.
 MODULES = [("pick", "Pick"), ("stage", "Stage"), ("handoff", "Hand-off"), ("orders", "Orders")]
@@ -107,7 +110,8 @@ class ModuleCounts(Widget):
 class HomeScreen(StoreScreen):
     """Store, associate, and the live counts of Pick, Stage, Hand-off and Orders.
 
-    Scans work here too: an order number opens the pick queue and that order. The menu keys are
+    Scans work here too: an order number opens the module its state calls for (pick, stage,
+    hand-off; Orders once closed) and that order there. The menu keys are
     digits, so a digit followed at once by more characters is a scan, not a key (app.py)."""
 
     TAKES_SCANS = True
@@ -176,14 +180,25 @@ class HomeScreen(StoreScreen):
             if action == "ask_logout":
                 self.action_confirm()  # "0" then Enter, faster than the key window: the Enter is the yes
             return
-        factory = self.store_app.modules.get("pick")
-        if factory is None or entry.too_long or not text:
+        if entry.too_long or not text:
             self.fail(("Choose 1-4, or scan an order number", "Choose 1-4 or scan an order", "1-4 or scan"))
+            return
+        # The order's state says where it is worked on next: picking, staging, hand-off, or just
+        # looking it up once it is closed.
+        try:
+            order = await self.store_app.client.order_by_number(text)
+        except BackendError as exc:
+            if exc.status != 404:
+                raise
+            order = None
+        key = "pick" if order is None else MODULE_OF_STATUS.get(order.status, "orders")
+        factory = self.store_app.modules.get(key)
+        if factory is None:
             return
         screen = factory()
         await self.app.push_screen(screen)
         if isinstance(screen, StoreScreen):
-            await screen.handle_entry(entry)
+            await screen.handle_entry(entry)  # an unknown code: the pick queue says what it is
 
     # Keys
     def action_module(self, key: str) -> None:

@@ -13,20 +13,20 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 
-from storeassist_tui.client import BackendError, OrderDetail, StoreInfo, TimelineEntry, new_request_id
+from storeassist_tui.client import CANCEL, BackendError, OrderDetail, StoreInfo, TimelineEntry, new_request_id
 from storeassist_tui.screens import StoreScreen, bottom_bars, list_keys
-from storeassist_tui.screens.order_text import detail_rows, now_utc, zone
+from storeassist_tui.screens.order_text import STATUS_WORDS, detail_rows, now_utc, zone
 from storeassist_tui.screens.pick_text import money
 from storeassist_tui.widgets import Hint, KeyBar, ScanField, TitleBar
 from storeassist_tui.widgets.rows import RowList
 from storeassist_tui.widgets.scan import Entry
 from storeassist_tui.widgets.text import first_fit
 
-CANCEL_PERMISSION = "quantity_reduction_and_cancellation"
 OPEN = ("new", "picking", "picked", "staged")
 HINTS = [Hint("Up/Dn", "Scroll", "Up/Dn", "Move"), Hint("F4", "Cancel order", "F4", "Cncl"),
          Hint("Esc", "Back", "Esc", "Back")]
 STEP_HINTS = [Hint("Enter", "Yes", "Ent", "Yes"), Hint("Esc", "No", "Esc", "No")]
+REASON_HINTS = [Hint("Reason+Ent", "Next", "Why", "Why"), Hint("Esc", "Keep the order", "Esc", "Keep")]
 
 
 class OrderDetailScreen(StoreScreen):
@@ -59,6 +59,7 @@ class OrderDetailScreen(StoreScreen):
 
     def on_mount(self) -> None:
         self._show()
+        self.query_one(KeyBar).set_hints(self._hints())
 
     def _show(self) -> None:
         self.rows.set_items(detail_rows(self.order, self.events, now_utc(), zone(self.store.timezone)))
@@ -77,23 +78,38 @@ class OrderDetailScreen(StoreScreen):
 
     def _stop(self, why: str) -> None:
         self.reason, self.confirming = None, False
-        self.query_one(KeyBar).set_hints(HINTS)
+        self.query_one(KeyBar).set_hints(self._hints())
         self.say(why)
+
+    def _hints(self) -> list[Hint]:
+        """F4 only where it can work: a lead, an open order."""
+        if self.store_app.may(CANCEL) and self.order.status in OPEN:
+            return HINTS
+        return [h for h in HINTS if h.key != "F4"]
+
+    async def _reload(self) -> None:
+        client = self.store_app.client
+        try:
+            self.order = await client.order(self.order.id)
+            self.events = await client.timeline(self.order.id)
+        except Exception as exc:  # noqa: BLE001 - the refusal already said what matters
+            self.log.warning(f"reload: {exc!r}")
+            return
+        self._show()
+        self.query_one(KeyBar).set_hints(self._hints())
 
     def action_cancel_order(self) -> None:
         o, session = self.order, self.store_app.session
         if self.reason is not None:
             return
-        if session is None or CANCEL_PERMISSION not in session.user.permissions:
-            role = session.user.role if session else "none"
-            self.fail((f"Your role ({role}) may not cancel orders: ask a lead", "Only a lead may cancel",
-                       "Not allowed"))
+        if session is None or not self.store_app.may(CANCEL):
+            self.fail(self.store_app.role_refusal("cancel orders"))
             return
         if o.status not in OPEN:
-            self.fail(f"Order {o.number} is {o.status} and can no longer be canceled")
+            self.fail(f"Order {o.number} is {STATUS_WORDS.get(o.status, o.status)}: it can no longer be canceled")
             return
         self.reason = ""
-        self.query_one(KeyBar).set_hints(STEP_HINTS)
+        self.query_one(KeyBar).set_hints(REASON_HINTS)
         self.ask((f"Cancel {o.number}: type the reason, then Enter (Esc = keep the order)",
                   "Cancel: type the reason, Enter", "Reason?"))
 
@@ -109,6 +125,7 @@ class OrderDetailScreen(StoreScreen):
             self.fail(("Type the reason in words", "Reason in words", "Reason?"))
             return
         self.reason, self.confirming = text, True
+        self.query_one(KeyBar).set_hints(STEP_HINTS)
         paid = self.order.total_cents - sum(r.amount_cents for r in self.order.refunds if r.state == "issued")
         self.ask((f"Cancel {self.order.number} ({text[:40]})? {money(max(paid, 0))} is refunded. Enter = yes, Esc = no",
                   f"Cancel {self.order.number}? Enter = yes", "Enter = yes"), kind="confirm", bell=True)
@@ -126,8 +143,9 @@ class OrderDetailScreen(StoreScreen):
             self.events = await client.timeline(o.id)
         except BackendError as exc:
             self.reason, self.confirming = None, False
-            self.query_one(KeyBar).set_hints(HINTS)
+            self.query_one(KeyBar).set_hints(self._hints())
             self.fail(exc)
+            await self._reload()  # refused: it may have changed on another terminal
             return
         self.order = done
         refunded = sum(r.amount_cents for r in done.refunds if r.reason == "canceled")

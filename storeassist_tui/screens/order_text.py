@@ -76,7 +76,7 @@ def stage_row(o: OrderSummary, now: datetime, width: int) -> list[Piece]:
             [(f"{o.number[-6:]} {o.staging_location}", False)],
         ], width)
     return fit([
-        [(f"{o.number} {o.customer_name[:16]:<16} {o.line_count:>2} lines {o.units:>3} units", False)],
+        [(f"{o.number} {o.customer_name[:16]:<16} {plural(o.line_count, 'line'):>8} {plural(o.units, 'unit'):>9}", False)],
         [(f"{o.number} {first_name(o.customer_name)[:10]:<10} {o.units:>3}u", False)],
         [(f"{o.number[-6:]} {o.units}u", False)],
     ], width)
@@ -89,11 +89,13 @@ def handoff_row(e: HandoffEntry, now: datetime, width: int) -> list[Piece]:
         place = o.staging_location or "?"
         return fit([
             [(f"{o.number} {o.customer_name[:16]:<16} not here yet   at {place[:20]}", False)],
-            [(f"{o.number} {first_name(o.customer_name)[:9]:<9} at {place}", False)],
+            [(f"{o.number} {first_name(o.customer_name)[:9]:<9} at {place[:16]}", False)],
             [(f"{o.number[-6:]} {place}", False)],
         ], width)
     wait = ago(e.waiting_since, now)
     places = where(o.checkin)
+    if o.status != "staged":  # came before the order was staged: stage it first
+        places = [f"{STATUS_WORDS.get(o.status, o.status).upper()}, {p}" for p in places[:2]] + [o.status[:6].upper()]
     return fit([
         [(f"{o.number} {o.customer_name[:16]:<16} ", False), (f"WAIT {wait:>5}", True), (f" {places[0][:34]}", False)],
         [(f"{o.number} {first_name(o.customer_name)[:9]:<9} ", False), (f"{wait:>5}", True),
@@ -103,34 +105,39 @@ def handoff_row(e: HandoffEntry, now: datetime, width: int) -> list[Piece]:
 
 
 def handoff_info(o: OrderDetail, now: datetime, tz: ZoneInfo) -> list[list[str]]:
-    """What the associate needs before fetching and handing over the order."""
+    """What the associate needs before fetching and handing over the order, most needed first
+    (a short screen shows the first rows): who and where they wait, where the order is, what is
+    missing, how to reach them."""
     rows = [[f"{o.number} {o.customer_name}", o.number]]
+    c = o.checkin
+    if c is not None:
+        places = where(c)
+        rows.append([f"Waiting since {clock(c.arrived_at, tz, now)} ({ago(c.arrived_at, now)}): {places[0]}",
+                     f"Waiting {ago(c.arrived_at, now)}: {places[1]}", f"{ago(c.arrived_at, now)} {places[-1]}"])
+    else:
+        rows.append(["Not checked in (F3 checks the customer in)", "Not checked in (F3)", "Not here"])
+    place = f"{o.staging_location}" + (f", {plural(o.bags, 'bag')}" if o.bags else "")
+    if o.staged_at is not None:
+        rows.append([f"At {place}, ready since {clock(o.staged_at, tz, now)} ({ago(o.staged_at, now)})",
+                     f"At {place}, ready {ago(o.staged_at, now)}", f"At {o.staging_location}"])
+    missing = sum(ln.not_found for ln in o.lines)
+    if missing:
+        refund = sum(r.amount_cents for r in o.refunds if r.reason == "not_found")
+        rows.append([f"Not found: {plural(missing, 'unit')}, {money(refund)} refunded",
+                     f"Not found {missing}: {money(refund)}", f"NF {missing}"])
     if o.customer_phone:
         rows.append([f"Phone {o.customer_phone}", o.customer_phone])
     if o.alt_name or o.alt_phone or o.alt_email:
         alt = " ".join(x for x in (o.alt_name, o.alt_phone, o.alt_email) if x)
         rows.append([f"Picked up by: {alt}", f"By: {alt}"])
-    place = f"{o.staging_location}" + (f", {plural(o.bags, 'bag')}" if o.bags else "")
-    if o.staged_at is not None:
-        rows.append([f"At {place}, ready since {clock(o.staged_at, tz, now)} ({ago(o.staged_at, now)})",
-                     f"At {place}, ready {ago(o.staged_at, now)}", f"At {o.staging_location}"])
-    c = o.checkin
-    if c is not None:
-        rows.append([f"Waiting since {clock(c.arrived_at, tz, now)} ({ago(c.arrived_at, now)}): {where(c)[0]}",
-                     f"Waiting {ago(c.arrived_at, now)}: {where(c)[1]}", f"Wait {ago(c.arrived_at, now)}"])
-        if c.note and c.location == "curbside":
-            rows.append([f"Note: {c.note}"])
-    else:
-        rows.append(["Not checked in (F3 checks the customer in)", "Not checked in (F3)", "Not here"])
-    missing = sum(ln.not_found for ln in o.lines)
-    if missing:
-        refund = sum(r.amount_cents for r in o.refunds if r.reason == "not_found")
-        rows.append([f"Not found: {plural(missing, 'unit')}, {money(refund)} refunded", f"Not found {missing}: {money(refund)}",
-                     f"NF {missing}"])
     return rows
 
 
 def handoff_line(ln: Line, rejected: int, width: int) -> list[Piece]:
+    if not ln.picked:
+        return fit([[(f"  - x {ln.description[:40]} ({ln.not_found} NOT FOUND)", False)],
+                    [(f" - {ln.description[:22]} NOT FOUND", False)], [(f"- {ln.description[:10]} NF", False)]],
+                   width)
     nf = f" (+{ln.not_found} not found)" if ln.not_found else ""
     rej = [(f" REJECT {rejected}", True)] if rejected else []
     return fit([
@@ -141,13 +148,13 @@ def handoff_line(ln: Line, rejected: int, width: int) -> list[Piece]:
 
 
 # Orders -------------------------------------------------------------------------------------------
-def orders_row(o: OrderSummary | None, now: datetime, width: int) -> list[Piece]:
+def orders_row(o: OrderSummary | None, now: datetime, width: int, tz: ZoneInfo) -> list[Piece]:
     if o is None:
         return [("...", False)]
     state = STATUS_WORDS.get(o.status, o.status)
-    placed = ago(o.placed_at, now)
+    placed = clock(o.placed_at, tz, now)
     return fit([
-        [(f"{o.number} {o.customer_name[:20]:<20} {state:<10} {plural(o.units, 'unit'):>9}  {placed:>6} ago", False)],
+        [(f"{o.number} {o.customer_name[:20]:<20} {state:<10} {plural(o.units, 'unit'):>9} {placed:>12}", False)],
         [(f"{o.number} {first_name(o.customer_name)[:8]:<8} {state[:10]}", False)],
         [(f"{o.number[-6:]} {state[:8]}", False)],
     ], width)
@@ -208,7 +215,13 @@ def timeline_row(ev: TimelineEntry, now: datetime, tz: ZoneInfo) -> list[str]:
         what = f"{ev.action}: {d.get('reason')}"
     elif ev.action == "dispensed":
         rejected = d.get("rejected") or {}
-        what = f"handed off, {sum(rejected.values())} rejected" if isinstance(rejected, dict) and rejected else what
+        what = "handed off"
+        if isinstance(rejected, dict) and rejected:
+            what += f", {sum(int(v) for v in rejected.values())} rejected"
+        if d.get("id_checked"):
+            what += ", ID checked"
+        if d.get("signature"):
+            what += f", signed {d.get('signature')}"
     elif ev.action in ("checked_in", "checkin_updated") and d.get("location"):
         what = f"{what}: {str(d.get('location')).replace('_', ' ')} {d.get('spot') or ''}".rstrip()
     at = clock(ev.at, tz, now)

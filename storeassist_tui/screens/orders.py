@@ -18,7 +18,7 @@ from textual.containers import Vertical
 from storeassist_tui.client import BackendError, OrderPage, OrderSummary
 from storeassist_tui.screens import bottom_bars, list_keys
 from storeassist_tui.screens.order_detail import OrderDetailScreen
-from storeassist_tui.screens.order_text import FILTERS, now_utc, orders_row
+from storeassist_tui.screens.order_text import FILTERS, now_utc, orders_row, plural, zone
 from storeassist_tui.screens.poller import PolledScreen, Poller
 from storeassist_tui.widgets import FitLabel, Hint, ScanField, TitleBar
 from storeassist_tui.widgets.rows import RowList
@@ -78,12 +78,13 @@ class OrdersScreen(PolledScreen):
         self.pages = Pages()
         self.poller = Poller(self, "orders", self._fetch_current, self._refreshed)
         self._loading = False
+        self.tz = zone("UTC")  # the store's, once known: times read as on the store's clocks
 
     def compose(self) -> ComposeResult:
         yield TitleBar(("Orders", "Orders"), ("",))
         with Vertical(id="body"):
             yield FitLabel("Loading...", id="what")
-            yield RowList[OrderSummary | None](lambda o, w: orders_row(o, now_utc(), w),
+            yield RowList[OrderSummary | None](lambda o, w: orders_row(o, now_utc(), w, self.tz),
                                                lambda o: o.id if o else None, "No orders.", id="orders",
                                                classes="flex")
         yield bottom_bars(HINTS, ScanField("Order no., name, phone, e-mail:", "Find:", "Find:", id="scan"))
@@ -91,6 +92,12 @@ class OrdersScreen(PolledScreen):
     @property
     def rows(self) -> RowList[OrderSummary | None]:
         return self.query_one("#orders", RowList)
+
+    async def on_mount(self) -> None:
+        try:
+            self.tz = zone((await self.store_app.store_info()).timezone)
+        except Exception as exc:  # noqa: BLE001 - UTC until the backend answers
+            self.log.warning(f"store info: {exc!r}")
 
     @property
     def status(self) -> str:
@@ -119,8 +126,9 @@ class OrdersScreen(PolledScreen):
         what = FILTERS[self.filter][1]
         looking = f' matching "{self.query_text}"' if self.query_text else ""
         self.query_one("#what", FitLabel).set_forms(
-            f"{n} {what} orders{looking}, newest first (F2: filter)", f"{n} {what}{looking}", f"{n} {what}")
-        empty = f'No orders match "{self.query_text}".' if self.query_text else f"No {what} orders."
+            f"{what.capitalize()}: {plural(n, 'order')}{looking}, newest first (F2: filter)",
+            f"{what.capitalize()}: {n}{looking}", f"{what}: {n}")
+        empty = f'No orders match "{self.query_text}".' if self.query_text else f"No orders ({what})."
         self.rows.empty = empty
         self.rows.set_source(self.pages)
         self._want()
@@ -177,9 +185,11 @@ class OrdersScreen(PolledScreen):
         if self.query_text:
             self.query_text = ""
             await self._search()
+            self.say(f"Search cleared: {FILTERS[self.filter][1]} orders")
         elif self.filter:
             self.filter = 0
             await self._search()
+            self.say("Filter cleared: all orders")
         else:
             self.app.pop_screen()
 
@@ -198,11 +208,21 @@ class OrdersScreen(PolledScreen):
         await self.app.push_screen(OrderDetailScreen(detail, events, store))
 
     async def handle_entry(self, entry: Entry) -> None:
+        """An order number opens that order, whatever the filter; anything else searches."""
         text = entry.text.strip()
         if entry.too_long:
             self.fail(f"Too long to search ({entry.too_long} characters)")
             return
         if not text:
+            return
+        try:
+            order = await self.store_app.client.order_by_number(text)
+        except BackendError as exc:
+            if exc.status != 404:
+                self.fail(exc)
+                return
+        else:
+            await self.open(order.id)
             return
         self.query_text = text[:100]
         try:
@@ -211,10 +231,8 @@ class OrdersScreen(PolledScreen):
             self.query_text = ""
             self.fail(exc)
             return
-        if answer.total == 1 and answer.orders[0].number.upper() == text.upper():
-            self.query_text = ""  # an order number: open it; back here, the whole list again
-            await self._search()
-            await self.open(answer.orders[0].id)
-        elif not answer.total:
+        if not answer.total:
             self.fail((f'No orders match "{text[:30]}" (Esc shows all)', f'No match "{text[:12]}"', "No match"),
                       bell=True)
+        elif bar := self.message_bar:
+            bar.clear()

@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 
-from storeassist_tui.client import BackendError, OrderDetail, OrderSummary, StageQueue, new_request_id
+from storeassist_tui.client import PICK, BackendError, OrderDetail, OrderSummary, StageQueue, new_request_id
 from storeassist_tui.screens import bottom_bars, list_keys
 from storeassist_tui.screens.order_text import now_utc, plural, stage_row
 from storeassist_tui.screens.pick_text import is_item_code, money
@@ -35,6 +35,12 @@ LOCATION_HINTS = [Hint("Scan/type", "Location", "Scan", "Loc"), Hint("Esc", "Oth
 CONFIRM_HINTS = [Hint("Enter", "Stage", "Ent", "OK"), Hint("0-99", "Bags", "0-99", "Bags"),
                  Hint("Esc", "Other location", "Esc", "Back")]
 MOVE_HINTS = [Hint("Enter", "Move", "Ent", "OK"), Hint("Esc", "Other location", "Esc", "Back")]
+
+
+def looks_like_item(text: str) -> bool:
+    """An item barcode, or what a misread one looks like (GTIN-length digits with a bad check
+    digit): never a location label."""
+    return is_item_code(text) or (text.isascii() and text.isdigit() and len(text) in (8, 12, 13, 14))
 
 
 class StageScreen(PolledScreen):
@@ -120,7 +126,10 @@ class StageScreen(PolledScreen):
             self.rows.page(direction)
 
     def action_switch(self) -> None:
-        self._drop_target()
+        if self.target is not None:
+            self.focus_ids = []
+            self._drop_target()
+            self.say("Not staged")
         self.showing_staged = not self.showing_staged
         self._show_list()
 
@@ -146,6 +155,9 @@ class StageScreen(PolledScreen):
             self.app.pop_screen()
 
     def _choose(self, o: OrderSummary) -> None:
+        if not self.store_app.may(PICK):
+            self.fail(self.store_app.role_refusal("stage orders"))  # staging is part of picking
+            return
         if o.status == "staged" and not self.showing_staged:
             self.showing_staged = True
             self._show_list()
@@ -197,14 +209,17 @@ class StageScreen(PolledScreen):
         if known is not None:
             self._choose(known)
             return
-        if self.location is not None and text.isdigit() and len(text) <= 2 and self.target is not None \
+        if self.location is not None and text.isascii() and text.isdigit() and self.target is not None \
                 and self.target.status == "picked":
+            if int(text) > 99:
+                self.fail(("Bags: 0 to 99 (or Esc and scan another location)", "Bags: 0 to 99", "0-99"))
+                return
             await self._commit(int(text))
             return
         if self.target is None:
             await self._look_up(text)
             return
-        if is_item_code(text):
+        if looks_like_item(text):
             self.fail(("That is an item code: scan the location label", "That is an item code", "Item code"))
             return
         self.location = entry

@@ -14,7 +14,7 @@ from storeassist_tui.store.refunds import close_with_refunds
 from storeassist_tui.store.roles import CANCEL, Actor
 from storeassist_tui.store.text import clean
 from storeassist_tui.store.txn import Tx, mutate
-from storeassist_tui.store.views import OPEN_STATES, OrderDetail, order_detail
+from storeassist_tui.store.views import OPEN_STATES, STATUS_WORDS, OrderDetail, order_detail
 
 
 def cancel(db: Database, actor: Actor, order_id: int, reason: str, request_id: str) -> OrderDetail:
@@ -28,7 +28,7 @@ def cancel(db: Database, actor: Actor, order_id: int, reason: str, request_id: s
     def run(tx: Tx) -> OrderDetail:
         o = tx.order(order_id)
         if o.status not in OPEN_STATES:
-            raise WrongState(f"Order {o.number} is {o.status} and can no longer be cancelled")
+            raise WrongState(f"Order {o.number} is {STATUS_WORDS.get(o.status, o.status)}: it can no longer be canceled")
         close_with_refunds(tx, o, "canceled", why)
         tx.session.flush()
         return order_detail(tx.session, o)

@@ -199,7 +199,8 @@ def seed_orders(db: Database, store_ids: list[str], orders: int, now: datetime |
             if is_open:
                 j = k - (count - n_open)
                 due = now + timedelta(minutes=-91 + j * 9)  # the first ten are overdue
-                placed = due - timedelta(minutes=120)
+                # Placed before anything was done to it (the demo's staged orders were staged 25 min ago).
+                placed = min(due - timedelta(minutes=120), now - timedelta(minutes=40 + n_open - j))
             else:
                 placed = now - timedelta(days=180 * (count - n_open - k) / max(count - n_open, 1), minutes=200)
                 due = placed + timedelta(minutes=120)
@@ -236,7 +237,7 @@ def seed_orders(db: Database, store_ids: list[str], orders: int, now: datetime |
                 car = rng.choice(_CARS)
                 checkin_rows.append(dict(
                     order_id=oid, arrived_at=now - timedelta(minutes=4 + j % 7),
-                    location="curbside" if curbside else "in_store", spot="P2" if curbside else "",
+                    location="curbside" if curbside else "in_store", spot=f"P{j % 6 + 1}" if curbside else "",
                     car_make=car[0] if curbside else "", car_colour=car[1] if curbside else "", note="",
                     by="customer", associate_id=None, updated_at=now,
                 ))

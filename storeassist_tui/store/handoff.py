@@ -133,9 +133,11 @@ def dispense(db: Database, actor: Actor, order_id: int, form: DispenseForm, requ
                 raise NotFound(f"No such line in order {o.number}")
             if not 0 <= qty <= ln.picked:
                 raise InvalidInput(f"Reject 0 to {ln.picked} of {ln.description[:30]}")
-        if store.id_check_required and not form.id_checked:
+        handing_over = any(ln.picked - rejected.get(ln.id or 0, 0) > 0 for ln in lines.values())
+        # ID and signature are for taking goods away: when every item is rejected nothing is handed over.
+        if handing_over and store.id_check_required and not form.id_checked:
             raise InvalidInput("This store requires an ID check before hand-off")
-        if store.signature_required and not signature:
+        if handing_over and store.signature_required and not signature:
             raise InvalidInput("This store requires the customer's signature (typed name)")
         result: list[dict[str, int]] = []
         for ln in lines.values():

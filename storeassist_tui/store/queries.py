@@ -63,11 +63,12 @@ def counts(db: Database, actor: Actor, store_id: str, now: datetime | None = Non
                 Order.store_id == store_id, col(Order.status).in_(("new", "picking")), Order.due_at < now
             )
         ).one()
-        waiting = session.exec(
-            select(func.count())
+        # The hand-off queue's two parts: customers here (any open order), ready orders nobody came for.
+        waiting, staged_waiting = session.exec(
+            select(func.count(), func.count().filter(Order.status == "staged"))
             .select_from(Order)
             .join(CheckIn, col(CheckIn.order_id) == col(Order.id))
-            .where(Order.store_id == store_id, Order.status == "staged")
+            .where(Order.store_id == store_id, col(Order.status).in_(OPEN_STATES))
         ).one()
     return Counts(
         store_id=store_id,
@@ -75,7 +76,7 @@ def counts(db: Database, actor: Actor, store_id: str, now: datetime | None = Non
         overdue=overdue,
         to_stage=by_status.get("picked", 0),
         waiting=waiting,
-        ready=by_status.get("staged", 0),
+        ready=by_status.get("staged", 0) - staged_waiting,
         open_orders=sum(by_status.get(s, 0) for s in OPEN_STATES),
         all_orders=sum(by_status.values()),
     )

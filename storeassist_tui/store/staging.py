@@ -59,6 +59,8 @@ def restage(
         o = tx.order(order_id)
         if o.status != "staged":
             raise WrongState(f"Order {o.number} is {o.status}, not staged")
+        if o.staging_location.casefold() == place.casefold():
+            raise InvalidInput(f"Order {o.number} is already at {place}")
         old, o.staging_location = o.staging_location, place
         tx.session.add(o)
         tx.audit(o, "restaged", entry=entry, old=old, new=place)

@@ -12,6 +12,11 @@ from storeassist_tui.store.models import Associate, AuditEvent, CheckIn, Order, 
 from storeassist_tui.store.pick_rules import closes_when_finished
 
 OPEN_STATES = ("new", "picking", "picked", "staged")
+# How a state reads to an associate (messages): "picked" is waiting to be staged, "staged" is ready.
+STATUS_WORDS = {
+    "new": "new", "picking": "being picked", "picked": "picked", "staged": "ready for pickup",
+    "dispensed": "handed off", "canceled": "canceled", "expired": "expired",
+}
 
 
 class CodeView(BaseModel):
@@ -268,6 +273,12 @@ def order_detail(session: Session, order: Order) -> OrderDetail:
     )
 
 
+def _who_without_associate(action: str) -> str:
+    """A check-in nobody at the store made came from the customer's link; the rest is the system's
+    (intake, expiry)."""
+    return "customer" if action in ("checked_in", "checkin_updated") else "system"
+
+
 def timeline(session: Session, order_id: int) -> list[TimelineEntry]:
     rows = session.exec(
         select(AuditEvent, Associate)
@@ -276,7 +287,7 @@ def timeline(session: Session, order_id: int) -> list[TimelineEntry]:
         .order_by(col(AuditEvent.id))
     )
     return [
-        TimelineEntry(at=ev.at, who=a.display_name if a else "system", action=ev.action, entry=ev.entry,
-                      detail=json.loads(ev.detail))
+        TimelineEntry(at=ev.at, who=a.display_name if a else _who_without_associate(ev.action), action=ev.action,
+                      entry=ev.entry, detail=json.loads(ev.detail))
         for ev, a in rows
     ]
