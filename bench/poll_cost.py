@@ -12,9 +12,9 @@ Two runs of `--seconds` each:
 
 During both runs a writer changes the store every `--write-every` seconds through the API (in
 turn: stage a picked order, check in a staged one, hand off the longest-waiting one), so the
-queue stays about the same size and the ETags do change (plus once a minute: the hand-off
-queue's ETag carries the minute, as its waiting times grow). `--write-every 0`: no writer, the
-best case for the ETag (only the minute changes it).
+queue stays about the same size and the ETags do change. `--write-every 0`: no writer, the best
+case for the ETag. `--no-answer-cache` starts the server without its answer cache
+(STOREASSIST_ANSWER_CACHE_SIZE=0), so every 200 runs the query, as the server first did.
 
 Measured: client-side latency of each poll, requests/s, 200 / 304 / errors, and the CPU
 (user + sys) of the server process and of this load generator, which runs on the same machine.
@@ -90,8 +90,10 @@ def storeassist_command() -> list[str]:
     return [sys.executable, "-m", "storeassist_tui.cli"]
 
 
-def start_server(db_url: str, port: int, tmp: Path) -> tuple[subprocess.Popen[bytes], Path]:
+def start_server(db_url: str, port: int, tmp: Path, answer_cache: bool = True) -> tuple[subprocess.Popen[bytes], Path]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("STOREASSIST_")}
+    if not answer_cache:
+        env["STOREASSIST_ANSWER_CACHE_SIZE"] = "0"  # every 200 runs the query (the server as it was)
     env["STOREASSIST_CONFIG"] = str(tmp / "no-config.toml")  # nobody's own config file
     env["STOREASSIST_DEMO"] = "true"  # GET /api/v1/demo then tells the demo credentials
     errors = tmp / "server.log"
@@ -465,6 +467,8 @@ def table(doc: dict[str, Any]) -> str:
         f"({setup['answer_bytes'] / 1024:.1f} kB as JSON); {setup['terminals']} terminals polling every "
         f"{setup['interval_s']:g} s for {setup['seconds']:g} s; "
         + (f"a change every {setup['write_every_s']:g} s" if setup["write_every_s"] else "no changes"),
+        "server answer cache: " + ("off (every 200 runs the query)" if setup.get("no_answer_cache")
+                                   else "on (an answer is made once per change)"),
         "",
         f"{'':<28}" + "".join(f"{n:>18}" for n in names),
     ]
@@ -486,6 +490,8 @@ def main() -> int:
     ap.add_argument("--checked-in", type=int, default=10, help="of which checked in (default 10)")
     ap.add_argument("--orders", type=int, default=5000, help="history orders in the store (default 5000)")
     ap.add_argument("--quick", action="store_true", help="20 terminals for 10 s: a smoke test")
+    ap.add_argument("--no-answer-cache", action="store_true",
+                    help="server without its answer cache (STOREASSIST_ANSWER_CACHE_SIZE=0): every 200 runs the query")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON instead of a table")
     args = ap.parse_args()
     args.terminals = args.terminals or (20 if args.quick else 200)
@@ -510,7 +516,7 @@ def main() -> int:
             seed(db_url, args.orders, open_orders=args.staged + writer_pool(args) + 20)  # 20 left to pick
             log(f"  seeded in {time.perf_counter() - started:.1f} s")
             port = free_port()
-            proc, errors = start_server(db_url, port, tmp)
+            proc, errors = start_server(db_url, port, tmp, answer_cache=not args.no_answer_cache)
             base = f"http://127.0.0.1:{port}"
             wait_ready(proc, base, errors)
             q_size: dict[str, int] = {}
@@ -531,7 +537,7 @@ def main() -> int:
     doc = {
         "machine": {"arch": platform.machine(), "cores": os.cpu_count(), "python": platform.python_version(),
                     "os": f"{platform.system()} {platform.release()}", "date": date},
-        "setup": {"terminals": args.terminals, "interval_s": args.interval, "seconds": args.seconds,
+        "setup": {"no_answer_cache": args.no_answer_cache, "terminals": args.terminals, "interval_s": args.interval, "seconds": args.seconds,
                   "write_every_s": args.write_every, "checked_in": q_size["checked_in"], "ready": q_size["ready"],
                   "answer_bytes": q_size["bytes"], "history_orders": args.orders},
         "runs": runs,

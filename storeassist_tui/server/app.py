@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -13,6 +15,7 @@ from fastapi.responses import JSONResponse
 from storeassist_tui.config import Settings
 from storeassist_tui.server import checkin_page, routes_auth, routes_orders, routes_platform, routes_queues
 from storeassist_tui.server.deps import Context
+from storeassist_tui.server.etag import Answers
 from storeassist_tui.store.db import Database
 from storeassist_tui.store.errors import DomainError
 
@@ -30,13 +33,26 @@ def validation_message(errors: Sequence[Any]) -> str:
     return f"{where or 'request'}: {err.get('msg', 'invalid')}{more}"[:300]
 
 
+# Sync routes and the database run in the threadpool. Python runs one thread at a time, so 40
+# (anyio's default) only adds switching: a few threads keep the database busy at lower cost per
+# request (bench/poll_cost.py).
+THREADS = 8
+
+
+@asynccontextmanager
+async def _lifespan(_: FastAPI) -> AsyncIterator[None]:
+    anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
+    yield
+
+
 def create_app(db: Database, settings: Settings) -> FastAPI:
     app = FastAPI(
+        lifespan=_lifespan,
         title="Store Assist API",
         version="1",
         description="Pick, stage and hand off buy-online-pick-up-in-store orders.",
     )
-    app.state.ctx = Context(db=db, settings=settings)
+    app.state.ctx = Context(db=db, settings=settings, answers=Answers(settings.answer_cache_size))
 
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:

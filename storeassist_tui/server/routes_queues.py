@@ -11,9 +11,9 @@ from storeassist_tui.store import admin, queries, views
 router = APIRouter(prefix="/api/v1/stores/{store_id}", tags=["queues"])
 
 
-def _cached(request: Request, ctx: Ctx, who: Who, store_id: str, per_minute: bool) -> tuple[str, Response | None]:
-    tag = etag.tag(queries.revision(ctx.db, who, store_id), request, per_minute)
-    return tag, etag.not_modified(tag) if etag.fresh(request, tag) else None
+def _tag(request: Request, ctx: Ctx, who: Who, store_id: str, per_minute: bool) -> str:
+    """The store's revision (checking the associate may see the store) and the query."""
+    return etag.tag(queries.revision(ctx.db, who, store_id), request, per_minute)
 
 
 @router.get("")
@@ -24,26 +24,28 @@ def store(store_id: str, ctx: Ctx, who: Who) -> admin.StoreSettings:
 
 @router.get("/counts", response_model=views.Counts)
 def counts(store_id: str, request: Request, ctx: Ctx, who: Who) -> Response:
-    tag, cached = _cached(request, ctx, who, store_id, per_minute=True)
-    return cached or etag.answer(queries.counts(ctx.db, who, store_id), tag)
+    tag = _tag(request, ctx, who, store_id, per_minute=True)
+    return ctx.answers.serve(request, tag, lambda: queries.counts(ctx.db, who, store_id))
 
 
 @router.get("/pick-queue", response_model=views.PickQueue)
 def pick_queue(store_id: str, request: Request, ctx: Ctx, who: Who, limit: Limit = 200) -> Response:
-    tag, cached = _cached(request, ctx, who, store_id, per_minute=True)
-    return cached or etag.answer(queries.pick_queue(ctx.db, who, store_id, limit), tag)
+    tag = _tag(request, ctx, who, store_id, per_minute=True)
+    return ctx.answers.serve(request, tag, lambda: queries.pick_queue(ctx.db, who, store_id, limit))
 
 
 @router.get("/stage-queue", response_model=views.StageQueue)
 def stage_queue(store_id: str, request: Request, ctx: Ctx, who: Who, limit: Limit = 200) -> Response:
-    tag, cached = _cached(request, ctx, who, store_id, per_minute=False)
-    return cached or etag.answer(queries.stage_queue(ctx.db, who, store_id, limit), tag)
+    tag = _tag(request, ctx, who, store_id, per_minute=False)
+    return ctx.answers.serve(request, tag, lambda: queries.stage_queue(ctx.db, who, store_id, limit))
 
 
 @router.get("/handoff-queue", response_model=views.HandoffQueue)
 def handoff_queue(store_id: str, request: Request, ctx: Ctx, who: Who) -> Response:
-    tag, cached = _cached(request, ctx, who, store_id, per_minute=True)  # wait times grow by the minute
-    return cached or etag.answer(queries.handoff_queue(ctx.db, who, store_id), tag)
+    # Only changes make a new answer: the terminals count the wait from `waiting_since` themselves
+    # (a per-minute tag made every terminal fetch the whole queue at once, every minute).
+    tag = _tag(request, ctx, who, store_id, per_minute=False)
+    return ctx.answers.serve(request, tag, lambda: queries.handoff_queue(ctx.db, who, store_id))
 
 
 @router.get("/orders", response_model=views.OrderPage)
@@ -51,5 +53,5 @@ def orders(
     store_id: str, request: Request, ctx: Ctx, who: Who, q: str = "", status: str = "", offset: Offset = 0,
     limit: Limit = 50,
 ) -> Response:
-    tag, cached = _cached(request, ctx, who, store_id, per_minute=False)
-    return cached or etag.answer(queries.search_orders(ctx.db, who, store_id, q, status, offset, limit), tag)
+    tag = _tag(request, ctx, who, store_id, per_minute=False)
+    return ctx.answers.serve(request, tag, lambda: queries.search_orders(ctx.db, who, store_id, q, status, offset, limit))

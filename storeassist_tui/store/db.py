@@ -72,6 +72,10 @@ class Database:
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 10}
+            # One connection per server thread (server/app.py THREADS), kept open: each new one
+            # costs the PRAGMAs of _sqlite_setup.
+            if parsed.database and parsed.database != ":memory:":
+                kwargs.update(pool_size=8, max_overflow=8)
         else:
             if parsed.drivername == "postgresql":
                 url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
