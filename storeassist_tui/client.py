@@ -346,8 +346,10 @@ class BackendClient:
     async def order(self, order_id: int) -> OrderDetail:
         return await self._get(f"/api/v1/orders/{order_id}", OrderDetail)
 
-    async def order_by_number(self, number: str) -> OrderDetail:
-        return await self._get(f"/api/v1/orders/by-number/{quote(number, safe='')}", OrderDetail)
+    async def order_by_number(self, number: str, store_id: str = "") -> OrderDetail:
+        """The order of that number in `store_id` (a terminal's store), else in any of the associate's."""
+        params = {"store": store_id} if store_id else None
+        return await self._get(f"/api/v1/orders/by-number/{quote(number, safe='')}", OrderDetail, params)
 
     async def timeline(self, order_id: int) -> list[TimelineEntry]:
         resp = await self._send("GET", f"/api/v1/orders/{order_id}/timeline")

@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     inactivity_logout_s: int = Field(default=600, ge=0, le=86400)  # 0 = never
     scan_threshold_ms: int = Field(default=40, ge=1, le=1000)  # keys closer than this are a scanner burst, not typing
     poll_interval_s: float = Field(default=2.0, ge=0.2, le=300)
+    server_threads: int = Field(default=8, ge=1, le=256)  # the server's threadpool (sync routes, database)
     answer_cache_size: int = Field(default=128, ge=0, le=10_000)  # polled lists' answers kept per change; 0 = off
     request_timeout_s: float = Field(default=5.0, ge=0.5, le=300)
     secret_key: str = ""  # signs customer check-in links; empty = generated once and kept in the database

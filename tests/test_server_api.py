@@ -124,6 +124,26 @@ async def test_lists_answer_304_until_something_changes(api: httpx.AsyncClient) 
     assert after.status_code == 200 and after.json()["orders"][0]["claimed_by_name"] == "Pat Picker"
 
 
+async def test_a_shared_answer_is_the_same_for_every_terminal_until_a_change(api: httpx.AsyncClient) -> None:
+    """The second terminal gets the answer the first one made (same bytes), and after a change
+    nobody gets the old one; a query of its own gets its own answer."""
+    pat, lee = await _login(api), await _login(api, "lee", "3333")
+    url = f"/api/v1/stores/{STORE}/pick-queue"
+    first = await api.get(url, headers=pat)
+    second = await api.get(url, headers=lee)
+    assert second.status_code == 200 and second.content == first.content
+    assert second.headers["etag"] == first.headers["etag"]
+    narrow = await api.get(url, headers=lee, params={"limit": 1})
+    assert len(narrow.json()["orders"]) == 1 and narrow.headers["etag"] != first.headers["etag"]
+    oid = first.json()["orders"][0]["id"]
+    await api.post("/api/v1/picks/claim", json={"order_ids": [oid]}, headers=_w(pat))
+    after = await api.get(url, headers=lee)
+    assert after.headers["etag"] != first.headers["etag"]
+    assert after.json()["orders"][0]["claimed_by_name"] == "Pat Picker"
+    other = await api.get("/api/v1/stores/elsewhere/pick-queue", headers=lee)
+    assert other.status_code == 404  # the store is checked before any answer is served
+
+
 async def test_search_by_number_name_phone_email(api: httpx.AsyncClient) -> None:
     h = await _login(api)
     some = (await api.get(f"/api/v1/stores/{STORE}/orders", headers=h, params={"limit": 5})).json()["orders"][2]

@@ -311,3 +311,27 @@ def test_waiting_counts_every_customer_here_and_ready_only_those_not_here(
     q = queries.handoff_queue(demo_db, people["pat"], STORE)
     assert (c.waiting, c.ready) == (len(q.checked_in), len(q.ready))
     assert early in {e.order.id for e in q.checked_in}
+
+
+def test_an_item_barcode_is_not_a_staging_location(demo_db: Database, people: dict[str, Actor]) -> None:
+    order = picked_order(demo_db, people["pat"])
+    for code in ("036000291452", "036000291453", "00012345678905", "LOC-B3 "):
+        if code.startswith("LOC"):
+            assert staging.stage(demo_db, people["pat"], order.id, code, rid()).staging_location == "LOC-B3"
+        else:
+            with pytest.raises(InvalidInput, match="item barcode"):
+                staging.stage(demo_db, people["pat"], order.id, code, rid())
+
+
+def test_a_terminal_finds_only_its_own_stores_orders(db: Database) -> None:
+    """An associate of two stores, on a terminal of one: the other store's order is not found there."""
+    from storeassist_tui.store import auth, demo
+
+    demo.seed_demo(db, orders=40, stores=2)
+    token = auth.login(db, auth.AuthPolicy(), username="lee", secret="3333").token
+    lee = auth.authenticate(db, token)[0]
+    other = queries.search_orders(db, lee, "demo-002", limit=1).orders[0]
+    assert queries.find_order(db, lee, other.number).store_id == "demo-002"  # any of lee's stores
+    with pytest.raises(NotFound, match="in this store"):
+        queries.find_order(db, lee, other.number, "demo-001")
+    assert queries.find_order(db, lee, other.number, "demo-002").id == other.id

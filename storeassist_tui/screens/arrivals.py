@@ -81,12 +81,14 @@ class ArrivalWatch:
 
     async def _poll(self) -> None:
         app = self.app
+        session = app.session  # an answer for another session (logged out meanwhile) is dropped
         try:
             queue = await app.client.handoff_queue(app.store_id)
-        except BackendUnavailable:
-            self._delay = min(max(self._delay * 2, app.poll_interval_s), MAX_BACKOFF_S)  # the screens say offline
+        except BackendUnavailable as exc:
+            self._delay = min(max(self._delay * 2, app.poll_interval_s), MAX_BACKOFF_S)
+            self._offline(exc)
         except BackendError as exc:
-            if exc.status == 401 and app.session is not None:
+            if exc.status == 401 and app.session is not None and app.session is session:
                 app.request_logout(exc.message, error=True)
             self._delay = min(max(self._delay * 2, app.poll_interval_s), MAX_BACKOFF_S)
         except Exception as exc:  # noqa: BLE001 - watching must never end the app
@@ -94,12 +96,26 @@ class ArrivalWatch:
             self._delay = min(max(self._delay * 2, app.poll_interval_s), MAX_BACKOFF_S)
         else:
             self._delay = app.poll_interval_s
-            if self._running and app.session is not None and queue.store_id == app.store_id:
+            if self._running and app.session is session and queue.store_id == app.store_id:
+                self._online()
                 self._take(queue)
         finally:
             self._polling = False
             if self._running and app.session is not None:
                 self._timer = app.set_timer(self._delay, self.poll_now, name="arrivals-poll")
+
+    def _offline(self, exc: Exception) -> None:
+        """The screen showing this queue (Hand-off) says so; other screens have their own polls."""
+        screen = self.app.screen
+        if getattr(screen, "SHOWS_ARRIVALS", False):
+            first = self.app.offline_since is None
+            screen.fail(exc, kind="offline", bell=first)  # type: ignore[attr-defined]
+
+    def _online(self) -> None:
+        self.app.note_online()
+        screen = self.app.screen
+        if getattr(screen, "SHOWS_ARRIVALS", False) and (bar := screen.message_bar):  # type: ignore[attr-defined]
+            bar.clear("offline")
 
     def _take(self, queue: HandoffQueue) -> None:
         self.queue = queue
@@ -129,7 +145,9 @@ class ArrivalWatch:
 
     def announce(self, forms: list[str]) -> None:
         self.banner = forms
+        # Two rings: an arrival, not the single ring of a refused scan.
         self.app.bell()
+        self.app.set_timer(0.3, self.app.bell, name="arrival-bell")
         screen = self.app.screen
         self.show_banner(screen)  # type: ignore[arg-type]
         if self._clear_timer is not None:

@@ -31,6 +31,7 @@ TICK_S = 15.0  # the wait times are minutes: redraw often enough that they never
 
 class HandoffScreen(StoreScreen):
     TAKES_SCANS = True
+    SHOWS_ARRIVALS = True  # the arrival watch's poll is this screen's: it reports offline here
 
     DEFAULT_CSS = """
     HandoffScreen #what { height: 1; text-style: bold; }
@@ -115,7 +116,7 @@ class HandoffScreen(StoreScreen):
     async def open(self, number: str) -> None:
         app = self.store_app
         try:
-            order = await app.client.order_by_number(number)
+            order = await app.client.order_by_number(number, self.store_app.store_id)
             store = await app.store_info()
         except BackendError as exc:
             if exc.status == 404 and is_item_code(number):

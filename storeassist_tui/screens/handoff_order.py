@@ -183,6 +183,10 @@ class HandoffOrderScreen(StoreScreen):
         if self.checking_in:
             await self._check_in(text)
         elif self.steps and self.steps[0] == "sign":
+            if not entry.manual:  # a scanner burst is never the customer typing their name
+                self.fail(("A scan is not a signature: the customer types their name", "Type the name, not a scan",
+                           "Type name"))
+                return
             if not any(c.isalpha() for c in text):
                 self.fail(("A signature is the customer's name in letters", "Type the name", "Name?"))
                 return
@@ -289,9 +293,12 @@ class HandoffOrderScreen(StoreScreen):
         except BaseException:
             arrivals.unquiet(o.id)
             raise
-        self.order = await client.order(o.id)
-        self.checking_in = False
+        self.checking_in = False  # done: a later Enter must never check in again
         self._hints(HINTS)
+        try:
+            self.order = await client.order(o.id)
+        except Exception as exc:  # noqa: BLE001 - the check-in is saved; the detail refreshes later
+            self.log.warning(f"after check-in: {exc!r}")
         self._show()
         where = f"at spot {self.order.checkin.spot}" if self.order.checkin and self.order.checkin.spot else "in store"
         self.say((f"{first_name(o.customer_name)} checked in {where}: F1 hands off", f"Checked in {where}",

@@ -186,7 +186,7 @@ class HomeScreen(StoreScreen):
         # The order's state says where it is worked on next: picking, staging, hand-off, or just
         # looking it up once it is closed.
         try:
-            order = await self.store_app.client.order_by_number(text)
+            order = await self.store_app.client.order_by_number(text, self.store_app.store_id)
         except BackendError as exc:
             if exc.status != 404:
                 raise

@@ -92,9 +92,8 @@ class OrderDetailScreen(StoreScreen):
         try:
             self.order = await client.order(self.order.id)
             self.events = await client.timeline(self.order.id)
-        except Exception as exc:  # noqa: BLE001 - the refusal already said what matters
+        except Exception as exc:  # noqa: BLE001 - what was done is said already; this only refreshes
             self.log.warning(f"reload: {exc!r}")
-            return
         self._show()
         self.query_one(KeyBar).set_hints(self._hints())
 
@@ -137,10 +136,10 @@ class OrderDetailScreen(StoreScreen):
             self.fail(("Type the reason first, then Enter", "Reason first", "Reason?"))
             return
         o, client, rid, reason = self.order, self.store_app.client, new_request_id(), self.reason
+        before = sum(r.amount_cents for r in o.refunds if r.state == "issued")
         try:
             done = await self.until_committed(lambda: client.cancel(o.id, reason, request_id=rid),
                                               f"cancelling {o.number}")
-            self.events = await client.timeline(o.id)
         except BackendError as exc:
             self.reason, self.confirming = None, False
             self.query_one(KeyBar).set_hints(self._hints())
@@ -148,6 +147,6 @@ class OrderDetailScreen(StoreScreen):
             await self._reload()  # refused: it may have changed on another terminal
             return
         self.order = done
-        refunded = sum(r.amount_cents for r in done.refunds if r.reason == "canceled")
-        self._show()
+        refunded = sum(r.amount_cents for r in done.refunds if r.state == "issued") - before
         self._stop(f"{done.number} canceled; {money(refunded)} refunded")
+        await self._reload()  # the timeline with the cancel; the order as saved if that fails

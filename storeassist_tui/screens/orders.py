@@ -117,7 +117,14 @@ class OrdersScreen(PolledScreen):
         if (q, f) != (self.query_text, self.filter):
             return  # a search changed meanwhile: that answer is for the old one
         if answer.total != self.pages.total or self.pages.pages.get(page) != answer.orders:
-            self.pages = Pages(answer.total)  # orders came or changed: the other pages are stale
+            # Orders came or changed: the other pages are stale, and the cursor stays on its order
+            # (new ones come in at the top and push it down) rather than on its row number.
+            current = self.rows.current
+            self.pages = Pages(answer.total)
+            self.pages.pages[page] = answer.orders
+            ids = [o.id for o in answer.orders]
+            if current is not None and current.id in ids:
+                self.rows.cursor = page * PAGE + ids.index(current.id)
         self.pages.pages[page] = answer.orders
         self._show()
 
@@ -216,7 +223,7 @@ class OrdersScreen(PolledScreen):
         if not text:
             return
         try:
-            order = await self.store_app.client.order_by_number(text)
+            order = await self.store_app.client.order_by_number(text, self.store_app.store_id)
         except BackendError as exc:
             if exc.status != 404:
                 self.fail(exc)

@@ -230,7 +230,7 @@ class PickQueueScreen(PolledScreen):
             self.fail("Nothing readable was scanned")
             return
         try:
-            order = await self.store_app.client.order_by_number(number)
+            order = await self.store_app.client.order_by_number(number, self.store_app.store_id)
         except BackendError as exc:
             if exc.status != 404:
                 self.fail(exc)

@@ -20,7 +20,7 @@ from textual.containers import Vertical
 from storeassist_tui.client import PICK, BackendError, OrderDetail, OrderSummary, StageQueue, new_request_id
 from storeassist_tui.screens import bottom_bars, list_keys
 from storeassist_tui.screens.order_text import now_utc, plural, stage_row
-from storeassist_tui.screens.pick_text import is_item_code, money
+from storeassist_tui.screens.pick_text import money
 from storeassist_tui.screens.poller import PolledScreen, Poller
 from storeassist_tui.widgets import FitLabel, Hint, KeyBar, ScanField, TitleBar
 from storeassist_tui.widgets.rows import RowList
@@ -35,12 +35,6 @@ LOCATION_HINTS = [Hint("Scan/type", "Location", "Scan", "Loc"), Hint("Esc", "Oth
 CONFIRM_HINTS = [Hint("Enter", "Stage", "Ent", "OK"), Hint("0-99", "Bags", "0-99", "Bags"),
                  Hint("Esc", "Other location", "Esc", "Back")]
 MOVE_HINTS = [Hint("Enter", "Move", "Ent", "OK"), Hint("Esc", "Other location", "Esc", "Back")]
-
-
-def looks_like_item(text: str) -> bool:
-    """An item barcode, or what a misread one looks like (GTIN-length digits with a bad check
-    digit): never a location label."""
-    return is_item_code(text) or (text.isascii() and text.isdigit() and len(text) in (8, 12, 13, 14))
 
 
 class StageScreen(PolledScreen):
@@ -209,8 +203,9 @@ class StageScreen(PolledScreen):
         if known is not None:
             self._choose(known)
             return
-        if self.location is not None and text.isascii() and text.isdigit() and self.target is not None \
-                and self.target.status == "picked":
+        # Typed digits at the question are bags; a scanned label (even "14") is another location.
+        if self.location is not None and entry.manual and text.isascii() and text.isdigit() \
+                and self.target is not None and self.target.status == "picked":
             if int(text) > 99:
                 self.fail(("Bags: 0 to 99 (or Esc and scan another location)", "Bags: 0 to 99", "0-99"))
                 return
@@ -219,16 +214,13 @@ class StageScreen(PolledScreen):
         if self.target is None:
             await self._look_up(text)
             return
-        if looks_like_item(text):
-            self.fail(("That is an item code: scan the location label", "That is an item code", "Item code"))
-            return
         self.location = entry
         self._ask_confirm()
 
     async def _look_up(self, number: str) -> None:
         """An order not in the lists shown (another page, or just picked elsewhere)."""
         try:
-            order = await self.store_app.client.order_by_number(number)
+            order = await self.store_app.client.order_by_number(number, self.store_app.store_id)
         except BackendError as exc:
             if exc.status == 404:
                 self.fail((f"No order {number[:24]}: choose an order first (Enter on a row)",

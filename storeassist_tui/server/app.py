@@ -33,15 +33,14 @@ def validation_message(errors: Sequence[Any]) -> str:
     return f"{where or 'request'}: {err.get('msg', 'invalid')}{more}"[:300]
 
 
-# Sync routes and the database run in the threadpool. Python runs one thread at a time, so 40
-# (anyio's default) only adds switching: a few threads keep the database busy at lower cost per
-# request (bench/poll_cost.py).
-THREADS = 8
-
-
+# Sync routes and the database run in the threadpool. For CPU-bound polls 40 threads (anyio's
+# default) only add switching: 8 answered 200 terminals at lower cost (bench/poll_cost.py). A
+# server whose requests mostly wait on the database (many writers, PostgreSQL) may want more:
+# STOREASSIST_SERVER_THREADS.
 @asynccontextmanager
-async def _lifespan(_: FastAPI) -> AsyncIterator[None]:
-    anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    ctx: Context = app.state.ctx
+    anyio.to_thread.current_default_thread_limiter().total_tokens = ctx.settings.server_threads
     yield
 
 

@@ -32,7 +32,8 @@ class Answers:
     """Answers already made, by path and tag (one per server app). A tag names the store's
     revision and the query, so an answer is right for every terminal of that store until the next
     change: after a change the first poll runs the query and the other terminals get the same
-    bytes. The answers do not depend on who asks, only on the store, which the route checks first."""
+    bytes (terminals asking at the very same moment may each make it once). The answers do not
+    depend on who asks, only on the store, which the route checks first."""
 
     def __init__(self, size: int = 128) -> None:
         self.size = size
@@ -40,7 +41,7 @@ class Answers:
         self._lock = threading.Lock()
 
     def serve(self, request: Request, etag: str, make: Callable[[], BaseModel]) -> Response:
-        """304 when the terminal has this answer; else the answer, made at most once per change."""
+        """304 when the terminal has this answer; else the answer, made once per change."""
         if fresh(request, etag):
             return not_modified(etag)
         key = f"{request.url.path}|{etag}"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from storeassist_tui.server.deps import BodyId, Ctx, LineId, OrderId, RequestId, Who
@@ -45,8 +45,10 @@ class CancelBody(BaseModel):
 
 
 @router.get("/orders/by-number/{number}")
-def by_number(number: str, ctx: Ctx, who: Who) -> OrderDetail:
-    return queries.find_order(ctx.db, who, number)
+def by_number(number: str, ctx: Ctx, who: Who,
+              store: Annotated[str, Query(max_length=64, pattern=r"^[A-Za-z0-9_.-]*$")] = "") -> OrderDetail:
+    """`store=` looks in that store only (a terminal's store); without it, in all of the associate's."""
+    return queries.find_order(ctx.db, who, number, store)
 
 
 @router.get("/orders/{order_id}")

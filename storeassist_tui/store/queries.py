@@ -203,11 +203,14 @@ def get_order(db: Database, actor: Actor, order_id: int) -> OrderDetail:
         return order_detail(session, o)
 
 
-def find_order(db: Database, actor: Actor, number: str) -> OrderDetail:
-    """An order by its number (typed or scanned) in the associate's stores."""
+def find_order(db: Database, actor: Actor, number: str, store_id: str = "") -> OrderDetail:
+    """An order by its number (typed or scanned) in the associate's stores, or in `store_id` only
+    (a terminal works for one store: another store's order is not handed off or staged there)."""
     number = clean(number).strip()
+    if store_id:
+        actor.require_store(store_id, "store")
     with db.read() as session:
-        mine = col(Order.store_id).in_(sorted(actor.store_ids))
+        mine = Order.store_id == store_id if store_id else col(Order.store_id).in_(sorted(actor.store_ids))
         o = None
         # As printed, then upper-case: a number typed in lower case on a terminal still finds it.
         for candidate in dict.fromkeys((number, number.upper())):
@@ -215,7 +218,7 @@ def find_order(db: Database, actor: Actor, number: str) -> OrderDetail:
             if o is not None:
                 break
         if o is None:
-            raise NotFound(f"No order {number[:30]} in your stores")
+            raise NotFound(f"No order {number[:30]} in {'this store' if store_id else 'your stores'}")
         return order_detail(session, o)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from storeassist_tui import barcodes
 from storeassist_tui.store import checkin_tokens
 from storeassist_tui.store.db import Database
 from storeassist_tui.store.errors import InvalidInput, WrongState
@@ -18,7 +19,20 @@ def clean_location(text: str) -> str:
         raise InvalidInput("Give a staging location (scan a label or type e.g. B3)")
     if len(location) > 100:
         raise InvalidInput("Staging location: at most 100 characters")
+    if _is_item_barcode(location):
+        raise InvalidInput("That is an item barcode, not a location: scan the location label")
     return location
+
+
+def _is_item_barcode(text: str) -> bool:
+    """A product barcode, or a misread one (GTIN-length digits with a bad check digit): an item
+    scanned by mistake, never a place on a shelf."""
+    if text.isascii() and text.isdigit() and len(text) in (8, 12, 13, 14):
+        return True
+    try:
+        return barcodes.interpret(text).kind in ("gtin", "upce", "gs1", "price_embedded")
+    except barcodes.BarcodeError:
+        return False
 
 
 def stage(

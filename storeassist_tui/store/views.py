@@ -151,7 +151,7 @@ class StageQueue(BaseModel):
 class HandoffEntry(BaseModel):
     order: OrderSummary
     waiting_since: datetime | None
-    wait_seconds: int | None
+    wait_seconds: int | None  # as of when the answer was made (it is served until the store changes)
 
 
 class HandoffQueue(BaseModel):
