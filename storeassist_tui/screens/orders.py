@@ -134,7 +134,8 @@ class OrdersScreen(PolledScreen):
         looking = f' matching "{self.query_text}"' if self.query_text else ""
         self.query_one("#what", FitLabel).set_forms(
             f"{what.capitalize()}: {plural(n, 'order')}{looking}, newest first (F2: filter)",
-            f"{what.capitalize()}: {n}{looking}", f"{what}: {n}")
+            f"{what.capitalize()}: {plural(n, 'order')}{looking}, newest first",
+            f"{what.capitalize()}: {plural(n, 'order')}{looking}", f"{what}: {n}")
         empty = f'No orders match "{self.query_text}".' if self.query_text else f"No orders ({what})."
         self.rows.empty = empty
         self.rows.set_source(self.pages)
