@@ -195,7 +195,7 @@ def detail_rows(o: OrderDetail, events: list[TimelineEntry], now: datetime, tz: 
     for ev in events:
         rows.append(timeline_row(ev, now, tz))
     if not events:
-        rows.append([" (received; nothing done yet)", " (nothing done yet)"])
+        rows.append([" (no events recorded)", " (none recorded)"])
     return rows
 
 
