@@ -568,3 +568,11 @@ def match_keys(code: str, code_type: str | None = None) -> frozenset[str]:
         return _catalogue_keys(code, code_type)
     except EmptyScan:
         return frozenset()
+
+
+def is_item_code(text: str) -> bool:
+    """A product barcode (GTIN, UPC-E, GS1, scale label): never an order number or a location."""
+    try:
+        return interpret(text).kind in ("gtin", "upce", "gs1", "price_embedded")
+    except BarcodeError:
+        return False

@@ -5,6 +5,7 @@ assertions on the screen and on what the database holds."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 import pytest
@@ -40,20 +41,26 @@ async def log_in_as(app: StoreAssistApp, pilot: object, db: Database, people: di
     return ctx
 
 
+@asynccontextmanager
+async def app_as(backend: BackendClient, demo_db: Database, people: dict[str, Actor], size: tuple[int, int],
+                 who: str) -> AsyncIterator[Ctx]:
+    app = StoreAssistApp(backend, poll_interval_s=0.2)
+    async with app.run_test(size=size) as pilot:
+        yield await log_in_as(app, pilot, demo_db, people, who)
+
+
 @pytest.fixture
 async def lee_app(backend: BackendClient, demo_db: Database, people: dict[str, Actor],
                   request: pytest.FixtureRequest) -> AsyncIterator[Ctx]:
-    app = StoreAssistApp(backend, poll_interval_s=0.2)
-    async with app.run_test(size=request.param) as pilot:
-        yield await log_in_as(app, pilot, demo_db, people, "lee")
+    async with app_as(backend, demo_db, people, request.param, "lee") as ctx:
+        yield ctx
 
 
 @pytest.fixture
 async def pat_app(backend: BackendClient, demo_db: Database, people: dict[str, Actor],
                   request: pytest.FixtureRequest) -> AsyncIterator[Ctx]:
-    app = StoreAssistApp(backend, poll_interval_s=0.2)
-    async with app.run_test(size=request.param) as pilot:
-        yield await log_in_as(app, pilot, demo_db, people, "pat")
+    async with app_as(backend, demo_db, people, request.param, "pat") as ctx:
+        yield ctx
 
 
 sized = pytest.mark.parametrize("lee_app", SIZES, indirect=True)

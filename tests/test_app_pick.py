@@ -532,11 +532,8 @@ async def test_scans_on_home_are_never_menu_keys(pick_app: Ctx) -> None:
     await pilot.press("escape")
     await ctx.until(lambda: isinstance(app.screen, HomeScreen))
     ctx.scan("036007291073")  # an item code full of menu digits (0 = log out, 3 = hand-off)
-    await ctx.until(lambda: isinstance(app.screen, PickQueueScreen))
     await ctx.until("That is an item")
-    assert app.session is not None
-    await pilot.press("escape")
-    await ctx.until(lambda: isinstance(app.screen, HomeScreen))
+    assert isinstance(app.screen, HomeScreen) and app.session is not None  # refused where it was scanned
     order = next(o for o in new_orders(ctx, 30) if o.units >= 2)
     ctx.scan(order.number, label_of(order.lines[0]))  # order number, then an item, one burst
     await ctx.settled(order.id, 1)
@@ -791,6 +788,5 @@ async def test_any_key_but_enter_withdraws_log_out_on_home(pick_app: Ctx) -> Non
         await ctx.pilot.pause(0.3)
         assert ctx.app.session is not None
         if other == "x":  # the typed x was ended by that Enter: an entry, never a yes
-            await ctx.until(lambda: isinstance(ctx.app.screen, PickQueueScreen))
-            await ctx.pilot.press("escape")
-            await ctx.until(lambda: isinstance(ctx.app.screen, HomeScreen))
+            await ctx.until("No order x")
+            assert isinstance(ctx.app.screen, HomeScreen)

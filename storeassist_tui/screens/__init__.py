@@ -27,7 +27,8 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widget import Widget
 
-from storeassist_tui.client import BackendError, BackendUnavailable
+from storeassist_tui.barcodes import is_item_code
+from storeassist_tui.client import BackendError, BackendUnavailable, OrderDetail
 from storeassist_tui.widgets import Banner, Hint, KeyBar, MessageBar
 from storeassist_tui.widgets.scan import Entry
 
@@ -94,6 +95,24 @@ class StoreScreen(Screen[None]):
     async def handle_entry(self, entry: Entry) -> None:
         """A scan or typed code for this screen (called by the App, one at a time)."""
         self.fail("Nothing to scan on this screen")
+
+    async def find_order(self, number: str) -> OrderDetail | None:
+        """The order of a scanned or typed number in this terminal's store; None when there is none
+        (said on the message line: an item code gets "That is an item")."""
+        try:
+            return await self.store_app.client.order_by_number(number, self.store_app.store_id)
+        except BackendError as exc:
+            if exc.status != 404:
+                self.fail(exc)
+            elif is_item_code(number):
+                self.fail(("That is an item: scan the order's number", "That is an item code", "Item, not order"))
+            else:
+                self.fail(f"No order {number[:24]} in this store")
+            return None
+
+    async def show_order(self, order: OrderDetail) -> None:
+        """An order found elsewhere (scanned on home) for this module: each module shows it its way."""
+        self.fail(f"Order {order.number} is {order.status}")
 
     def action_for(self, key: str) -> str | None:
         """The action this screen binds to `key` (on scan screens the App runs it in turn)."""

@@ -16,11 +16,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 
-from storeassist_tui.client import BackendError, HandoffEntry, HandoffQueue
+from storeassist_tui.client import HandoffEntry, HandoffQueue, OrderDetail
 from storeassist_tui.screens import StoreScreen, bottom_bars, list_keys
 from storeassist_tui.screens.handoff_order import HandoffOrderScreen
 from storeassist_tui.screens.order_text import handoff_row, now_utc, plural
-from storeassist_tui.screens.pick_text import is_item_code
 from storeassist_tui.widgets import FitLabel, Hint, ScanField, TitleBar
 from storeassist_tui.widgets.rows import RowList
 from storeassist_tui.widgets.scan import Entry
@@ -114,18 +113,10 @@ class HandoffScreen(StoreScreen):
         await self.open(text)
 
     async def open(self, number: str) -> None:
-        app = self.store_app
-        try:
-            order = await app.client.order_by_number(number, self.store_app.store_id)
-            store = await app.store_info()
-        except BackendError as exc:
-            if exc.status == 404 and is_item_code(number):
-                self.fail(("That is an item: scan the order's number", "That is an item code", "Item, not order"))
-            elif exc.status == 404:
-                self.fail(f"No order {number[:24]} in this store")
-            else:
-                self.fail(exc)
-            return
+        if (order := await self.find_order(number)) is not None:
+            await self.show_order(order)
+
+    async def show_order(self, order: OrderDetail) -> None:
         if order.status in ("new", "picking", "picked"):
             self.fail((f"Order {order.number} is {order.status}, not staged yet: pick and stage it first",
                        f"{order.number} not staged yet", "Not staged"))
@@ -134,6 +125,7 @@ class HandoffScreen(StoreScreen):
             self.fail((f"Order {order.number} is {order.status}: nothing to hand off",
                        f"{order.number} is {order.status}", order.status))
             return
+        store = await self.store_app.store_info()
         self.rows.go_to(order.id)
         if bar := self.message_bar:
             bar.clear()

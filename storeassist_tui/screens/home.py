@@ -20,7 +20,7 @@ from textual.containers import Vertical
 from textual.widget import Widget
 from textual.widgets import Static
 
-from storeassist_tui.client import BackendError, Counts
+from storeassist_tui.client import Counts
 from storeassist_tui.screens import StoreScreen, bottom_bars
 from storeassist_tui.screens.poller import Poller
 from storeassist_tui.widgets import Hint, ScanField, TitleBar
@@ -173,7 +173,8 @@ class HomeScreen(StoreScreen):
             widget.set_counts(counts)
 
     async def handle_entry(self, entry: Entry) -> None:
-        """A scan on home: an order number is for picking (the queue opens, then the order)."""
+        """A scan on home: an order number opens its module and the order there; anything else is
+        refused here."""
         text = entry.text.strip()
         if len(text) == 1 and (action := self.action_for(text)) is not None:
             await self.run_action(action)  # a menu key typed and ended with Enter
@@ -184,21 +185,16 @@ class HomeScreen(StoreScreen):
             self.fail(("Choose 1-4, or scan an order number", "Choose 1-4 or scan an order", "1-4 or scan"))
             return
         # The order's state says where it is worked on next: picking, staging, hand-off, or just
-        # looking it up once it is closed.
-        try:
-            order = await self.store_app.client.order_by_number(text, self.store_app.store_id)
-        except BackendError as exc:
-            if exc.status != 404:
-                raise
-            order = None
-        key = "pick" if order is None else MODULE_OF_STATUS.get(order.status, "orders")
-        factory = self.store_app.modules.get(key)
+        # looking it up once it is closed. The module is handed the order (no second look-up).
+        if (order := await self.find_order(text)) is None:
+            return
+        factory = self.store_app.modules.get(MODULE_OF_STATUS.get(order.status, "orders"))
         if factory is None:
             return
         screen = factory()
         await self.app.push_screen(screen)
         if isinstance(screen, StoreScreen):
-            await screen.handle_entry(entry)  # an unknown code: the pick queue says what it is
+            await screen.show_order(order)
 
     # Keys
     def action_module(self, key: str) -> None:

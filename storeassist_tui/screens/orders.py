@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 
-from storeassist_tui.client import BackendError, OrderPage, OrderSummary
+from storeassist_tui.client import BackendError, OrderDetail, OrderPage, OrderSummary
 from storeassist_tui.screens import bottom_bars, list_keys
 from storeassist_tui.screens.order_detail import OrderDetailScreen
 from storeassist_tui.screens.order_text import FILTERS, now_utc, orders_row, plural, zone
@@ -209,11 +209,13 @@ class OrdersScreen(PolledScreen):
         await self.open(o.id)
 
     async def open(self, order_id: int) -> None:
+        await self.show_order(await self.store_app.client.order(order_id))
+
+    async def show_order(self, order: OrderDetail) -> None:
         app = self.store_app
-        detail = await app.client.order(order_id)
-        events = await app.client.timeline(order_id)
+        events = await app.client.timeline(order.id)
         store = await app.store_info()
-        await self.app.push_screen(OrderDetailScreen(detail, events, store))
+        await self.app.push_screen(OrderDetailScreen(order, events, store))
 
     async def handle_entry(self, entry: Entry) -> None:
         """An order number opens that order, whatever the filter; anything else searches."""
@@ -230,7 +232,7 @@ class OrdersScreen(PolledScreen):
                 self.fail(exc)
                 return
         else:
-            await self.open(order.id)
+            await self.show_order(order)
             return
         self.query_text = text[:100]
         try:

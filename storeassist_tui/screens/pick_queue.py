@@ -17,9 +17,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 
-from storeassist_tui.client import BackendError, OrderSummary, PickQueue, new_request_id
+from storeassist_tui.client import BackendError, OrderDetail, OrderSummary, PickQueue, new_request_id
 from storeassist_tui.screens import bottom_bars, list_keys
-from storeassist_tui.screens.pick_text import is_item_code, queue_header, queue_row
+from storeassist_tui.screens.pick_text import queue_header, queue_row
 from storeassist_tui.screens.pick_walk import PickWalkScreen
 from storeassist_tui.screens.poller import PolledScreen, Poller
 from storeassist_tui.widgets import FitLabel, Hint, KeyBar, ScanField, TitleBar
@@ -229,17 +229,12 @@ class PickQueueScreen(PolledScreen):
         if not number:
             self.fail("Nothing readable was scanned")
             return
-        try:
-            order = await self.store_app.client.order_by_number(number, self.store_app.store_id)
-        except BackendError as exc:
-            if exc.status != 404:
-                self.fail(exc)
-            elif is_item_code(number):
-                self.fail(("That is an item: scan the order's number, or Enter on a row", "That is an item code",
-                           "Item, not order"))
-            else:
-                self.fail(f"No order {number[:24]} in this store")
-            return
+        if (order := await self.find_order(number)) is not None:
+            await self.show_order(order)
+
+    async def show_order(self, order: OrderDetail) -> None:
+        """Open the order's walk (with the rest of my batch), if it is still to be picked."""
+        self._greeted = True
         if order.status not in ("new", "picking"):
             self.fail(f"Order {order.number} is {order.status}: nothing to pick")
             return

@@ -6,7 +6,6 @@ from __future__ import annotations
 import string
 from datetime import UTC, datetime
 
-from storeassist_tui import barcodes
 from storeassist_tui.client import Line, OrderDetail, OrderSummary
 
 # The pick screens' lists scroll like every list (re-exported for them).
@@ -48,13 +47,6 @@ def money(cents: int) -> str:
 def first_name(name: str) -> str:
     return name.split()[0] if name.split() else name
 
-
-def is_item_code(text: str) -> bool:
-    """A product barcode (GTIN, UPC-E, GS1, scale label), which is never an order number."""
-    try:
-        return barcodes.interpret(text).kind in ("gtin", "upce", "gs1", "price_embedded")
-    except barcodes.BarcodeError:
-        return False
 
 def tote_label(index: int) -> str:
     """A, B, ... Z, then T27, T28 (a batch holds at most 20 orders)."""

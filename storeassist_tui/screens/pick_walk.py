@@ -21,12 +21,12 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widget import Widget
 
+from storeassist_tui.barcodes import is_item_code
 from storeassist_tui.client import BackendError, Line, OrderDetail, new_request_id
 from storeassist_tui.screens import StoreScreen, bottom_bars
 from storeassist_tui.screens.pick_done import PickDoneScreen
 from storeassist_tui.screens.pick_text import (
     detail_forms,
-    is_item_code,
     money,
     scroll_mark,
     scroll_top,

@@ -219,15 +219,10 @@ class StageScreen(PolledScreen):
 
     async def _look_up(self, number: str) -> None:
         """An order not in the lists shown (another page, or just picked elsewhere)."""
-        try:
-            order = await self.store_app.client.order_by_number(number, self.store_app.store_id)
-        except BackendError as exc:
-            if exc.status == 404:
-                self.fail((f"No order {number[:24]}: choose an order first (Enter on a row)",
-                           f"No order {number[:16]}", "No such order"))
-            else:
-                self.fail(exc)
-            return
+        if (order := await self.find_order(number)) is not None:
+            await self.show_order(order)
+
+    async def show_order(self, order: OrderDetail) -> None:
         if order.status not in ("picked", "staged"):
             self.fail(f"Order {order.number} is {order.status}: only picked or staged orders are placed here")
             return

@@ -27,12 +27,7 @@ def clean_location(text: str) -> str:
 def _is_item_barcode(text: str) -> bool:
     """A product barcode, or a misread one (GTIN-length digits with a bad check digit): an item
     scanned by mistake, never a place on a shelf."""
-    if text.isascii() and text.isdigit() and len(text) in (8, 12, 13, 14):
-        return True
-    try:
-        return barcodes.interpret(text).kind in ("gtin", "upce", "gs1", "price_embedded")
-    except barcodes.BarcodeError:
-        return False
+    return (text.isascii() and text.isdigit() and len(text) in (8, 12, 13, 14)) or barcodes.is_item_code(text)
 
 
 def stage(
