@@ -106,6 +106,9 @@ class StoreAssistApp(App[None]):
         self.run_worker(self._consume_inputs(), group="inputs", exit_on_error=False)
         self.push_screen(LoginScreen())
 
+    def on_unmount(self) -> None:
+        self.arrivals.stop()  # its re-armed timer must not outlive the app
+
     # Every key (and paste) counts as activity, whichever widget ends up handling it. On a screen
     # that takes scans, the scan buffer gets the key first (widgets/scan.py says why here).
     async def on_event(self, event: events.Event) -> None:

@@ -503,6 +503,10 @@ async def test_an_order_scanned_on_home_opens_where_it_is_worked_next(lee_app: C
     ctx.scan(picked.number)
     await ctx.until(lambda: isinstance(ctx.app.screen, StageScreen))
     await ctx.until(f"Stage {picked.number}")
+    stage = ctx.app.screen
+    assert isinstance(stage, StageScreen)
+    await ctx.until(lambda: stage.queue is not None)  # the list came after the order was chosen
+    assert stage.rows.current is not None and stage.rows.current.id == picked.id  # the cursor is on it
     await ctx.pilot.press("escape")
     await ctx.pilot.press("escape")
     await ctx.until(lambda: isinstance(ctx.app.screen, HomeScreen))

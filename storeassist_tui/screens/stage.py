@@ -95,6 +95,8 @@ class StageScreen(PolledScreen):
             label.set_forms(f"{q.total} to stage, oldest first (F2: {q.staged_total} staged)",
                             f"{q.total} to stage (F2: {q.staged_total} staged)", f"{q.total} to stage")
             self.rows.set_items(q.orders, "Nothing to stage.")
+        if self.target is not None:
+            self.rows.go_to(self.target.id)  # chosen before the list came (a scan on home)
 
     def _find(self, order_id: int) -> OrderSummary | None:
         q = self.queue
