@@ -59,9 +59,11 @@ def _port(text: str) -> int:
 def cmd_app(args: argparse.Namespace) -> int:
     import asyncio
 
+    from storeassist_tui import keyparser
     from storeassist_tui.app import StoreAssistApp
     from storeassist_tui.client import BackendClient
 
+    keyparser.install()
     settings = _settings(args)
     if settings.backend:
         client = BackendClient(settings.backend, timeout=settings.request_timeout_s)

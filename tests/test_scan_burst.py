@@ -125,3 +125,40 @@ def test_200_scans_through_a_real_pty_are_each_counted_once_in_order(tmp_path: P
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
         db.dispose()
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (CI installs it)")
+def test_sequences_that_are_no_keys_never_glue_onto_a_scan_in_a_real_pty(tmp_path: Path) -> None:
+    """Unknown CSI, OSC, DCS, SS3 and a device-attributes answer, each right before a scan, all in
+    one write: every scan is counted, none refused as "Unknown code [99~...". """
+    url = f"sqlite:///{tmp_path / 'stray.db'}"
+    db = Database(url)
+    migrate.upgrade(db)
+    demo.seed_demo(db, orders=5)
+    order_id, codes = big_order(db)
+    from storeassist_tui.store import auth
+
+    lee = auth.authenticate(db, auth.login(db, auth.AuthPolicy(), username="lee", secret="3333").token)[0]
+    exe = Path(sys.executable).with_name("storeassist")
+    session = f"stray{tmp_path.name[-8:]}".replace(".", "")
+    strays = ["\x1b[99~", "\x1b]22;default\x07", "\x1bP1$r0m\x1b\\", "\x1bOz", "\x1b[?62;1;6c", "\x1b[97;5u"]
+    sent = codes[:len(strays)]
+    burst = NUMBER + "\r" + "".join(s + c + "\r" for s, c in zip(strays, sent, strict=True))
+    _tmux("new-session", "-d", "-s", session, "-x", "80", "-y", "24",
+          f"env TERM=vt220 LANG=C STOREASSIST_DATABASE_URL={url} {exe}")
+    try:
+        _wait_screen(session, "Log in")
+        _tmux("send-keys", "-t", session, "B-1001", "Enter")
+        _wait_screen(session, "1 Pick")
+        _tmux("send-keys", "-t", session, "1")
+        _wait_screen(session, "Pick queue")
+        _tmux("send-keys", "-t", session, "-H", *(f"{b:02x}" for b in burst.encode()))  # one write
+        deadline = time.monotonic() + 30
+        while len(counted(db, lee, order_id)) < len(sent) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        got = counted(db, lee, order_id)
+        assert [c for c, _ in got] == [clean(c) for c in sent]
+        assert "Unknown" not in _screen(session)
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+        db.dispose()
