@@ -5,6 +5,7 @@ Mutating calls carry a request id; a retry with the same id never does the thing
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import datetime
 from typing import Any, TypeVar
@@ -12,6 +13,8 @@ from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel
+
+from storeassist_tui.journal import HeldRequest, Journal
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -231,8 +234,25 @@ class TimelineEntry(BaseModel):
     detail: dict[str, Any]
 
 
+class VoidResult(BaseModel):
+    """What became of a request the associate stopped waiting for."""
+
+    request_id: str
+    voided: bool  # it has no effect, and never will
+    saved: bool  # it had taken effect and could not be taken back
+    message: str
+
+
 def new_request_id() -> str:
     return uuid.uuid4().hex
+
+
+SCAN_PATH = "/api/v1/picks/scan"
+
+
+def scan_body(order_ids: list[int], code: str, entry: str = "scan", quantity: int = 1,
+              line_id: int | None = None) -> dict[str, Any]:
+    return {"order_ids": order_ids, "code": code, "entry": entry, "quantity": quantity, "line_id": line_id}
 
 
 class BackendClient:
@@ -240,12 +260,17 @@ class BackendClient:
 
     def __init__(
         self, base_url: str = "http://storeassist", *, transport: httpx.AsyncBaseTransport | None = None,
-        timeout: float = 5.0,
+        timeout: float = 15.0,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._http = httpx.AsyncClient(base_url=self.base_url, transport=transport, timeout=timeout)
         self.token = ""
         self._etags: dict[str, tuple[str, Any]] = {}
+        # Mutating requests sent and not answered yet; the journal keeps those that must survive.
+        self.unsettled: dict[str, HeldRequest] = {}
+        self.journal = Journal()
+        self.void_news: list[VoidResult] = []  # answers to voids sent ahead of a request, for the screen
+        self._void_lock = asyncio.Lock()
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -261,6 +286,9 @@ class BackendClient:
             raise BackendUnavailable(f"Backend unreachable ({type(exc).__name__}); will retry") from None
         if resp.status_code == 304:
             return resp
+        if resp.status_code == 503:
+            # The backend says it is briefly unable (its database away, a lock timeout): retry.
+            raise BackendUnavailable("Backend busy or restarting (503); will retry")
         if resp.status_code >= 400:
             try:
                 body = resp.json()
@@ -270,7 +298,7 @@ class BackendClient:
                 if resp.status_code >= 500:
                     raise BackendUnavailable(f"Backend error {resp.status_code}; will retry") from None
                 code, message = "http_error", f"Backend refused the request (HTTP {resp.status_code})"
-            raise BackendError(resp.status_code, code, message)
+            raise BackendError(resp.status_code, code, message)  # a refusal: never retried
         return resp
 
     async def _get(self, path: str, model: type[T], params: dict[str, Any] | None = None) -> T:
@@ -289,10 +317,87 @@ class BackendClient:
             self._etags[key] = (etag, result)
         return result
 
-    async def _post(self, path: str, model: type[T], body: Any = None, request_id: str | None = None) -> T:
-        resp = await self._send("POST", path, json=body if body is not None else {},
-                                headers={"Idempotency-Key": request_id or new_request_id()})
+    async def _post(self, path: str, model: type[T], body: Any = None, request_id: str | None = None,
+                    what: str = "") -> T:
+        """A mutating call. Voids the associate asked for go first, so that a scan made again after
+        "Not saved" can never be counted next to the one it replaces."""
+        rid = request_id or new_request_id()
+        req = HeldRequest(rid, "POST", path, body if body is not None else {}, what or path)
+        resp = await self._send_held(req)
         return model.model_validate_json(resp.content)
+
+    async def _send_held(self, req: HeldRequest) -> httpx.Response:
+        self.unsettled[req.request_id] = req
+        try:
+            if self.journal.voids:
+                self.void_news.extend(await self.flush_voids())
+            req.sent = True
+            resp = await self._send(req.method, req.path, json=req.body,
+                                    headers={"Idempotency-Key": req.request_id})
+        except BackendUnavailable:
+            self.journal.hold(req)  # on disk before the associate is told it waits
+            raise
+        except BackendError:
+            self.settle(req.request_id)
+            raise
+        self.settle(req.request_id)
+        return resp
+
+    # Requests the backend has not answered ----------------------------------------------------
+    def hold(self, request_id: str, path: str, body: Any, what: str) -> None:
+        """Keep a request made while the backend is away (not sent yet) in the journal."""
+        req = HeldRequest(request_id, "POST", path, body, what)
+        self.unsettled[request_id] = req
+        self.journal.hold(req)
+
+    def settle(self, request_id: str) -> None:
+        """The request was answered (or will never be sent): nothing more to keep."""
+        self.unsettled.pop(request_id, None)
+        self.journal.done(request_id)
+
+    def abandon(self) -> list[HeldRequest]:
+        """The associate stopped waiting: every unanswered request is stopped. One that may have
+        reached the backend is voided (sent before any other request); the others are dropped."""
+        stopped = list(self.unsettled.values())
+        for req in stopped:
+            if req.sent:
+                self.journal.void(req.request_id)
+            else:
+                self.journal.done(req.request_id)
+        self.unsettled.clear()
+        return stopped
+
+    async def flush_voids(self) -> list[VoidResult]:
+        """Send the voids still owed, in order; BackendUnavailable when the backend is away."""
+        results: list[VoidResult] = []
+        async with self._void_lock:
+            for rid in list(self.journal.voids):
+                try:
+                    resp = await self._send("POST", f"/api/v1/requests/{quote(rid, safe='')}/void",
+                                            json={}, headers={"Idempotency-Key": f"void-{rid}"[:64]})
+                except BackendError as exc:
+                    if exc.status == 401:
+                        raise  # the session ended: the void waits for the associate's next login
+                    results.append(VoidResult(request_id=rid, voided=False, saved=False, message=exc.message))
+                else:
+                    results.append(VoidResult.model_validate_json(resp.content))
+                self.journal.voided(rid)
+        return results
+
+    async def replay(self) -> list[tuple[HeldRequest, str]]:
+        """What the journal kept from before (the app quit or crashed while the backend was away):
+        voids first, then each request again with its own id, in order. Returns each request and
+        "" when it was done, else the backend's refusal."""
+        self.void_news.extend(await self.flush_voids())
+        outcomes: list[tuple[HeldRequest, str]] = []
+        for req in list(self.journal.pending.values()):
+            try:
+                await self._send_held(req)
+            except BackendError as exc:
+                outcomes.append((req, exc.message))
+            else:
+                outcomes.append((req, ""))
+        return outcomes
 
     # Associates
     async def login(self, username: str, secret: str, store: str = "") -> Session:
@@ -361,8 +466,8 @@ class BackendClient:
 
     async def scan(self, order_ids: list[int], code: str, *, entry: str = "scan", quantity: int = 1,
                    line_id: int | None = None, request_id: str | None = None) -> ScanResult:
-        body = {"order_ids": order_ids, "code": code, "entry": entry, "quantity": quantity, "line_id": line_id}
-        return await self._post("/api/v1/picks/scan", ScanResult, body, request_id)
+        return await self._post(SCAN_PATH, ScanResult, scan_body(order_ids, code, entry, quantity, line_id),
+                                request_id, f"scan {code[:20]}")
 
     async def release(self, order_id: int, request_id: str | None = None) -> OrderDetail:
         return await self._post(f"/api/v1/orders/{order_id}/release", OrderDetail, None, request_id)

@@ -13,7 +13,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from storeassist_tui.config import Settings
-from storeassist_tui.server import checkin_page, routes_auth, routes_orders, routes_platform, routes_queues
+from storeassist_tui.server import (
+    checkin_page,
+    routes_auth,
+    routes_orders,
+    routes_platform,
+    routes_queues,
+    routes_requests,
+)
 from storeassist_tui.server.deps import Context
 from storeassist_tui.server.etag import Answers
 from storeassist_tui.store.db import Database
@@ -67,6 +74,6 @@ def create_app(db: Database, settings: Settings) -> FastAPI:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return _error(500, "internal", "Internal error; nothing was changed, please try again")
 
-    for module in (routes_auth, routes_queues, routes_orders, routes_platform, checkin_page):
+    for module in (routes_auth, routes_queues, routes_orders, routes_requests, routes_platform, checkin_page):
         app.include_router(module.router)
     return app
