@@ -15,11 +15,13 @@ os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 os.environ.setdefault("ESCDELAY", "400")  # an F-key split by network jitter must not become Esc
 
 import asyncio
+import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import ClassVar
+from pathlib import Path
+from typing import ClassVar, TypeVar
 
 from textual import events
 from textual.app import App
@@ -33,7 +35,10 @@ from storeassist_tui.client import (
     DemoCredential,
     Session,
     StoreInfo,
+    VoidResult,
+    new_request_id,
 )
+from storeassist_tui.journal import Journal
 from storeassist_tui.screens import Abandoned, StoreScreen
 from storeassist_tui.screens.arrivals import ArrivalWatch
 from storeassist_tui.screens.handoff import HandoffScreen
@@ -45,6 +50,9 @@ from storeassist_tui.screens.stage import StageScreen
 from storeassist_tui.widgets.scan import END_KEYS, GS, Entry, ScanBuffer, ScanField
 
 ModuleFactory = Callable[[], Screen[object]]
+T = TypeVar("T")
+SLOW_ANSWER_S = 1.0  # an answer later than this: the screen says it waits, and Esc stops it
+VOID_RETRY_S = (1.0, 2.0, 4.0, 8.0, 15.0)
 
 
 @dataclass(frozen=True)
@@ -74,7 +82,7 @@ class StoreAssistApp(App[None]):
 
     def __init__(
         self, client: BackendClient, *, store_id: str = "", demo: bool = False, poll_interval_s: float = 2.0,
-        inactivity_logout_s: float = 600, scan_threshold_ms: float = 40,
+        inactivity_logout_s: float = 600, scan_threshold_ms: float = 40, journal_dir: Path | None = None,
     ) -> None:
         super().__init__(ansi_color=True)
         self.theme = "ansi-dark"
@@ -98,8 +106,9 @@ class StoreAssistApp(App[None]):
         # Scans and actions, in the order they came; one consumer hands them to the current screen.
         self.inputs: asyncio.Queue[Entry | KeyPress] = asyncio.Queue()
         self._lone_key: Timer | None = None
-        self.retrying = False  # an entry is waiting for the backend to come back
+        self.waiting = False  # an entry is waiting for the backend: Esc stops it
         self._abandon = asyncio.Event()
+        self.journal_dir = journal_dir  # where unanswered requests survive a quit or crash
 
     # Start-up
     def on_mount(self) -> None:
@@ -128,7 +137,7 @@ class StoreAssistApp(App[None]):
         shown = buf.shown
         if isinstance(event, events.Paste):
             for entry in buf.paste(event.text):
-                self.inputs.put_nowait(entry)
+                self._queue_entry(entry)
             self.show_scan_buffer()
             return True
         key, char = event.key, event.character
@@ -136,14 +145,14 @@ class StoreAssistApp(App[None]):
             return False  # quitting always works, typed or not
         if key in END_KEYS and not buf.empty:
             if (entry := buf.end(key, event.time)) is not None:
-                self.inputs.put_nowait(entry)
+                self._queue_entry(entry)
         elif key in END_KEYS and buf.crlf_tail(key, event.time):
             pass  # the LF of a CR LF
         elif key == "backspace" and not buf.empty:
             buf.backspace(event.time)
         elif key == "escape" and not buf.empty:
             buf.clear()  # Esc first clears what was typed; with nothing typed it is the screen's Esc
-        elif key == "escape" and self.retrying:
+        elif key == "escape" and self.waiting:
             self._abandon.set()  # stop waiting for the backend (the next Esc is the screen's)
         elif buf.empty and screen.LONE_KEYS and char and char.isprintable() and screen.action_for(key):
             self._maybe_lone_key(char, event.time)  # a menu digit, or the first of a scan
@@ -161,6 +170,17 @@ class StoreAssistApp(App[None]):
         if buf.shown != shown:  # redraw the field only when what it shows changed
             self.show_scan_buffer()
         return True
+
+    def _queue_entry(self, entry: Entry) -> None:
+        """An entry waits its turn; while the backend is away, the request it will make is kept in
+        the journal first, so that quitting or a crash now loses nothing."""
+        screen = self.screen
+        if (self.waiting or self.offline_since is not None) and isinstance(screen, StoreScreen) \
+                and (held := screen.held_request(entry)) is not None:
+            rid = new_request_id()
+            self.client.hold(rid, *held)
+            entry = dataclasses.replace(entry, request_id=rid)
+        self.inputs.put_nowait(entry)
 
     def _maybe_lone_key(self, char: str, at: float) -> None:
         """On a screen whose menu keys are printable (home: 1-4, 0): the key waits in the buffer; if
@@ -190,15 +210,36 @@ class StoreAssistApp(App[None]):
 
     async def wait_or_abandon(self, delay: float) -> bool:
         """Sleep `delay` before the next retry; True if the associate stopped waiting meanwhile."""
-        self.retrying = True
+        self.waiting = True
         try:
             await asyncio.wait_for(self._abandon.wait(), delay)
         except TimeoutError:
             return False
         finally:
-            self.retrying = False
+            self.waiting = False
         self._abandon.clear()
         return True
+
+    async def answer_or_abandon(self, call: Awaitable[T], slow: Callable[[], None], what: str) -> T:
+        """The backend's answer to `call`; when it is late, `slow()` says so and Esc stops waiting
+        (the request is cancelled here; what may have reached the backend is voided, app-wide)."""
+        task = asyncio.ensure_future(call)
+        done, _ = await asyncio.wait({task}, timeout=SLOW_ANSWER_S)
+        if not done:
+            slow()
+            self._abandon.clear()
+            stop = asyncio.ensure_future(self._abandon.wait())
+            self.waiting = True
+            try:
+                done, _ = await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                self.waiting = False
+                stop.cancel()
+            if task not in done:
+                self._abandon.clear()
+                task.cancel()
+                raise Abandoned(what)
+        return task.result()
 
     def drop_pending_entries(self) -> int:
         """Forget the scans still waiting their turn (after an abandoned retry, or a logout)."""
@@ -231,16 +272,88 @@ class StoreAssistApp(App[None]):
                 else:
                     await screen.handle_entry(item)
             except Abandoned as exc:
-                dropped = self.drop_pending_entries()
-                if screen.is_attached:
-                    more = f" and {dropped} more scans" if dropped else ""
-                    screen.fail([f"Not saved: {exc.what}{more}. Scan again when the backend is back",
-                                 f"Not saved: {exc.what}{more}; scan again later", "Not saved"], kind="offline")
+                self._stopped_waiting(screen, exc.what)
             except Exception as exc:  # noqa: BLE001 - a failed entry is one line, never the end of the app
                 shown = self.screen  # the entry may have opened another screen before it failed
                 target = shown if isinstance(shown, StoreScreen) else screen
                 if target.is_attached:
                     target.fail(exc)
+            if isinstance(item, Entry) and (req := self.client.unsettled.get(item.request_id)) and not req.sent:
+                self.client.settle(item.request_id)  # the entry made no request (a typed quantity...)
+            if self.client.void_news:
+                self._show_void_news()
+
+    def _stopped_waiting(self, screen: StoreScreen, what: str) -> None:
+        """The associate stopped waiting: every unanswered request is stopped; one that may have
+        reached the backend is voided before anything else is sent, so "Not saved" stays true."""
+        stopped = self.client.abandon()
+        dropped = self.drop_pending_entries()
+        unsure = [r.what for r in stopped if r.sent and not r.what.startswith("scan")]
+        if self.client.journal.voids:
+            self.run_worker(self._send_voids(), group="voids", exclusive=True, exit_on_error=False)
+        if not screen.is_attached:
+            return
+        if unsure:
+            screen.fail([f"Stopped waiting: {unsure[0]} is checked when the backend is back",
+                         f"Stopped: {unsure[0]} checked later", "Stopped waiting"], kind="offline")
+            return
+        more = f" and {dropped} more scans" if dropped else ""
+        screen.fail([f"Not saved: {what}{more}. Scan again when the backend is back",
+                     f"Not saved: {what}{more}; scan again later", "Not saved"], kind="offline")
+
+    async def _send_voids(self) -> None:
+        """Voids owed to the backend, sent as soon as it answers (and before any other request)."""
+        session = self.session
+        for delay in (0.0, *VOID_RETRY_S, *[VOID_RETRY_S[-1]] * 1000):
+            if self.session is not session or session is None or not self.client.journal.voids:
+                return
+            if delay:
+                await asyncio.sleep(delay)
+            try:
+                self.client.void_news.extend(await self.client.flush_voids())
+            except (BackendUnavailable, BackendError):
+                continue
+            self._show_void_news()
+
+    def _show_void_news(self) -> None:
+        """A void that found its request done and could not take it back: said, with the bell."""
+        news: list[VoidResult] = self.client.void_news[:]
+        self.client.void_news.clear()
+        screen = self.screen
+        for result in news:
+            if result.saved and isinstance(screen, StoreScreen):
+                screen.fail(result.message)
+
+    async def _replay_journal(self) -> None:
+        """What this associate's journal kept from before (the app quit or crashed while waiting):
+        sent again in order, once each, as soon as the backend answers; home says what became of it."""
+        session = self.session
+        for delay in (0.0, *VOID_RETRY_S, *[VOID_RETRY_S[-1]] * 1000):
+            if self.session is not session or session is None:
+                return
+            if delay:
+                await asyncio.sleep(delay)
+            try:
+                outcomes = await self.client.replay()
+            except (BackendUnavailable, BackendError):
+                continue
+            self._show_void_news()
+            if not outcomes:
+                return
+            refused = [(r, msg) for r, msg in outcomes if msg]
+            n = len(outcomes)
+            noun = "scan" if n == 1 else "scans"
+            screen = self.screen
+            if not isinstance(screen, StoreScreen):
+                return
+            if refused:
+                req, msg = refused[0]
+                screen.fail([f"Kept from before: {n - len(refused)} of {n} {noun} saved; {req.what}: {msg}",
+                             f"Kept {noun}: {n - len(refused)}/{n} saved; {msg}", f"Kept: {n - len(refused)}/{n}"])
+            else:
+                screen.say([f"Kept from before: {n} {noun} sent and saved", f"Kept from before: {n} saved",
+                            f"Kept: {n} saved"])
+            return
 
     # Errors: one line, never a traceback
     def describe_error(self, error: BaseException) -> str:
@@ -296,12 +409,15 @@ class StoreAssistApp(App[None]):
         """Called by the login screen once the backend accepted the associate."""
         self.session = session
         self.scan_buffer.clear()
+        self.client.journal = Journal.open(self.journal_dir, self.client.base_url, session.user.username)
         stores = session.user.stores
         self.store_id = self.configured_store_id or (stores[0].id if stores else "")
         self._last_activity = time.monotonic()
         self._arm_inactivity(self.inactivity_logout_s)
         self.switch_screen(HomeScreen())
         self.arrivals.start()
+        if self.client.journal.pending or self.client.journal.voids:
+            self.run_worker(self._replay_journal(), group="voids", exclusive=True, exit_on_error=False)
 
     def request_logout(self, message: str = "", *, error: bool = False) -> None:
         """Log out (server and client), drop every screen above home, show the login screen."""
@@ -311,7 +427,7 @@ class StoreAssistApp(App[None]):
         self.arrivals.stop()
         self.drop_pending_entries()  # scans of this session are not for the next associate
         self.scan_buffer.clear()
-        if self.retrying:
+        if self.waiting:
             self._abandon.set()
         self.run_worker(self._logout(message, error), group="logout", exclusive=True, exit_on_error=False)
 

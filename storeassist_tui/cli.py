@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
-from storeassist_tui.config import Settings
+from storeassist_tui.config import Settings, default_data_dir
 
 
 class CliError(Exception):
@@ -78,7 +78,7 @@ def cmd_app(args: argparse.Namespace) -> int:
     app = StoreAssistApp(
         client, store_id=settings.store, demo=demo, poll_interval_s=settings.poll_interval_s,
         scan_threshold_ms=settings.scan_threshold_ms,
-        inactivity_logout_s=settings.inactivity_logout_s,
+        inactivity_logout_s=settings.inactivity_logout_s, journal_dir=default_data_dir() / "journal",
     )
     async def run_then_close() -> None:
         # The client's pooled connections belong to the app's event loop: close them on it.

@@ -46,7 +46,9 @@ class Settings(BaseSettings):
     poll_interval_s: float = Field(default=2.0, ge=0.2, le=300)
     server_threads: int = Field(default=8, ge=1, le=256)  # the server's threadpool (sync routes, database)
     answer_cache_size: int = Field(default=128, ge=0, le=10_000)  # polled lists' answers kept per change; 0 = off
-    request_timeout_s: float = Field(default=5.0, ge=0.5, le=300)
+    # Longer than the backend's own waits (SQLite busy, PostgreSQL lock timeouts), so that an
+    # answer it is still working on is not taken for an outage.
+    request_timeout_s: float = Field(default=15.0, ge=0.5, le=300)
     secret_key: str = ""  # signs customer check-in links; empty = generated once and kept in the database
     public_url: str = "http://localhost:8000"  # base of customer check-in links
     demo: bool | None = None  # show demo credentials on login; None = only on the embedded default database

@@ -19,7 +19,7 @@ os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
 os.environ.setdefault("ESCDELAY", "400")
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, ClassVar, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -121,10 +121,16 @@ class StoreScreen(Screen[None]):
                 return binding.action
         return None
 
+    def held_request(self, entry: Entry) -> tuple[str, dict[str, Any], str] | None:
+        """The request (path, body, what) this entry will make, if it is one the terminal keeps in
+        its journal while the backend is away (a scan on the walk); None otherwise."""
+        return None
+
     async def until_committed(self, call: Callable[[], Awaitable[T]], what: str) -> T:
         """`call` until the backend answers. While it cannot be reached, say so and retry the same
         request (the caller fixed its request id, so a retry never does it twice); a refusal
-        (BackendError) is raised to the caller. Scans that come meanwhile wait their turn."""
+        (BackendError) is raised to the caller. Scans that come meanwhile wait their turn. Esc
+        stops the waiting at any moment (Abandoned): during a pause, or while an answer is late."""
         tries = 0
         app = self.store_app
         token = app.client.token
@@ -132,7 +138,7 @@ class StoreScreen(Screen[None]):
             if tries and (not self.is_attached or app.session is None or app.client.token != token):
                 raise Abandoned(what)  # logged out meanwhile: never retry with someone else's session
             try:
-                result = await call()
+                result = await app.answer_or_abandon(call(), lambda: self._say_waiting(what), what)
             except BackendUnavailable as exc:
                 since = f"{app.note_offline():%H:%M}"
                 waiting = app.waiting_inputs
@@ -150,6 +156,10 @@ class StoreScreen(Screen[None]):
                 if bar := self.message_bar:
                     bar.clear("offline")
             return result
+
+    def _say_waiting(self, what: str) -> None:
+        self.fail([f"Waiting for the backend: {what} not saved yet (Esc stops)",
+                   f"Waiting: {what} not saved yet (Esc stops)", "Waiting (Esc stops)"], kind="offline", bell=False)
 
     @property
     def message_bar(self) -> MessageBar | None:

@@ -13,7 +13,8 @@ made meanwhile wait their turn, in order.
 
 from __future__ import annotations
 
-from typing import ClassVar
+import asyncio
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -22,7 +23,15 @@ from textual.containers import Vertical
 from textual.widget import Widget
 
 from storeassist_tui.barcodes import is_item_code
-from storeassist_tui.client import BackendError, Line, OrderDetail, new_request_id
+from storeassist_tui.client import (
+    SCAN_PATH,
+    BackendError,
+    BackendUnavailable,
+    Line,
+    OrderDetail,
+    new_request_id,
+    scan_body,
+)
 from storeassist_tui.screens import StoreScreen, bottom_bars
 from storeassist_tui.screens.pick_done import PickDoneScreen
 from storeassist_tui.screens.pick_text import (
@@ -47,6 +56,7 @@ HINTS = [
 PROMPT_HINTS = [Hint("Enter", "OK", "Ent", "OK"), Hint("Esc", "Cancel", "Esc", "Cancel", "No")]
 FINISH_HINTS = [Hint("F4", "Yes, close it", "F4", "Yes"), Hint("Esc", "No", "Esc", "No")]
 WalkKey = tuple[int, int]  # (order id, line id)
+REFRESH_TIMEOUT_S = 2.0
 
 
 def walk_order(orders: list[OrderDetail]) -> list[WalkKey]:
@@ -280,7 +290,26 @@ class PickWalkScreen(StoreScreen):
         self.say((f"Type 2 to {pending}, Enter; then scan the item once", f"Type 2-{pending}, Enter, scan",
                   f"2-{pending}, Enter"))
 
-    def action_not_found(self) -> None:
+    async def refresh_orders(self) -> None:
+        """The walk's orders as the backend has them now: another terminal may have counted or
+        marked lines meanwhile (best effort: offline, the walk goes on with what it has)."""
+        client = self.store_app.client
+        try:
+            async with asyncio.timeout(REFRESH_TIMEOUT_S):  # a frozen backend never holds the key up
+                fresh = [await client.order(oid) for oid in self.order_ids]
+        except (BackendUnavailable, BackendError, TimeoutError):
+            return
+        changed = any(o.version != self.orders[o.id].version for o in fresh)
+        for o in fresh:
+            self.orders[o.id] = o
+        if changed:
+            key = self.current
+            if key is not None and not self.line(key).pending and (nxt := self._first_open(self.cursor)) is not None:
+                self.cursor = nxt
+            self._refresh_all()
+
+    async def action_not_found(self) -> None:
+        await self.refresh_orders()
         key = self.current
         if key is None:
             return
@@ -329,6 +358,7 @@ class PickWalkScreen(StoreScreen):
         self.multiplier = 1
         if self.mode != "finish":
             self._set_mode("")
+        await self.refresh_orders()
         await self._finish()
 
     # Entries (scans and typed codes), one at a time ---------------------------------------------
@@ -367,12 +397,18 @@ class PickWalkScreen(StoreScreen):
             self._set_mode("")  # a scan instead of a number: the question is dropped, the scan counts
             if bar := self.message_bar:
                 bar.clear("prompt")
-        await self._scan(text, entry.kind)
+        await self._scan(text, entry.kind, entry.request_id)
 
-    async def _scan(self, code: str, kind: str) -> None:
+    def held_request(self, entry: Entry) -> tuple[str, dict[str, Any], str] | None:
+        text = entry.text.strip()
+        if not text or entry.too_long:
+            return None
+        return SCAN_PATH, scan_body(self.order_ids, text, entry.kind), f"scan {text[:20]}"
+
+    async def _scan(self, code: str, kind: str, request_id: str = "") -> None:
         quantity, self.multiplier = self.multiplier, 1
         key = self.current
-        request_id = new_request_id()  # one id for every retry of this scan
+        request_id = request_id or new_request_id()  # one id for every retry of this scan
         client = self.store_app.client
         try:
             result = await self.until_committed(
@@ -381,6 +417,8 @@ class PickWalkScreen(StoreScreen):
                 f"scan {code[:20]}")
         except BackendError as exc:
             self._update_field()
+            if exc.code in ("over_pick", "wrong_state"):
+                await self.refresh_orders()  # done elsewhere meanwhile: show it as it is
             if exc.code == "unknown_code" and not is_item_code(code):
                 self.fail([f"{exc.message}. An order number? Esc to the queue first", exc.message])
             else:
