@@ -174,13 +174,27 @@ class StoreAssistApp(App[None]):
     def _queue_entry(self, entry: Entry) -> None:
         """An entry waits its turn; while the backend is away, the request it will make is kept in
         the journal first, so that quitting or a crash now loses nothing."""
-        screen = self.screen
-        if (self.waiting or self.offline_since is not None) and isinstance(screen, StoreScreen) \
-                and (held := screen.held_request(entry)) is not None:
-            rid = new_request_id()
-            self.client.hold(rid, *held)
-            entry = dataclasses.replace(entry, request_id=rid)
+        if self.waiting or self.offline_since is not None:
+            entry = self._held(entry)
         self.inputs.put_nowait(entry)
+
+    def _held(self, entry: Entry) -> Entry:
+        screen = self.screen
+        if entry.request_id or not isinstance(screen, StoreScreen):
+            return entry
+        if (held := screen.held_request(entry)) is None:
+            return entry
+        rid = new_request_id()
+        self.client.hold(rid, *held)
+        return dataclasses.replace(entry, request_id=rid)
+
+    def hold_waiting_entries(self) -> None:
+        """The backend went away: the entries already waiting their turn are kept in the journal."""
+        items: list[Entry | KeyPress] = []
+        while not self.inputs.empty():
+            items.append(self.inputs.get_nowait())
+        for item in items:
+            self.inputs.put_nowait(self._held(item) if isinstance(item, Entry) else item)
 
     def _maybe_lone_key(self, char: str, at: float) -> None:
         """On a screen whose menu keys are printable (home: 1-4, 0): the key waits in the buffer; if

@@ -141,6 +141,7 @@ class StoreScreen(Screen[None]):
                 result = await app.answer_or_abandon(call(), lambda: self._say_waiting(what), what)
             except BackendUnavailable as exc:
                 since = f"{app.note_offline():%H:%M}"
+                app.hold_waiting_entries()
                 waiting = app.waiting_inputs
                 more = f"; {waiting} more waiting" if waiting else ""
                 self.fail([f"Offline since {since}: {what} not saved yet, retrying{more} (Esc stops)",
