@@ -188,6 +188,18 @@ class StoreAssistApp(App[None]):
         self.client.hold(rid, *held)
         return dataclasses.replace(entry, request_id=rid)
 
+    def _take_queued_escape(self) -> bool:
+        """Remove the first Esc waiting its turn (the rest keep their order); True if there was one."""
+        items: list[Entry | KeyPress] = []
+        while not self.inputs.empty():
+            items.append(self.inputs.get_nowait())
+        found = next((i for i, item in enumerate(items) if item == KeyPress("escape")), None)
+        if found is not None:
+            del items[found]
+        for item in items:
+            self.inputs.put_nowait(item)
+        return found is not None
+
     def hold_waiting_entries(self) -> None:
         """The backend went away: the entries already waiting their turn are kept in the journal."""
         items: list[Entry | KeyPress] = []
@@ -224,6 +236,8 @@ class StoreAssistApp(App[None]):
 
     async def wait_or_abandon(self, delay: float) -> bool:
         """Sleep `delay` before the next retry; True if the associate stopped waiting meanwhile."""
+        if self._take_queued_escape():
+            return True  # Esc came while the failed try was under way
         self.waiting = True
         try:
             await asyncio.wait_for(self._abandon.wait(), delay)
@@ -242,6 +256,8 @@ class StoreAssistApp(App[None]):
         if not done:
             slow()
             self._abandon.clear()
+            if self._take_queued_escape():
+                self._abandon.set()  # Esc pressed while the answer was due: it meant stop waiting
             stop = asyncio.ensure_future(self._abandon.wait())
             self.waiting = True
             try:

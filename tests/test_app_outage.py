@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from test_app_pick import SIZES, Ctx, all_codes, new_orders, start
+from textual import events
 from ui import SwitchableTransport
 
 from storeassist_tui.app import StoreAssistApp
@@ -156,3 +157,20 @@ async def test_a_walk_learns_of_lines_done_on_another_terminal_at_its_next_step(
         await ctx.pilot.press("f4")  # its next step: finishing works, nothing said "units left"
         await ctx.until(lambda: isinstance(ctx.app.screen, PickDoneScreen))
         assert ctx.order(order.id).status == "picked"
+
+
+async def test_esc_pressed_before_the_walk_says_it_waits_still_only_stops_the_waiting(
+    freezing: tuple[BackendClient, FreezingTransport], demo_db: Database, people: dict[str, Actor],
+) -> None:
+    client, transport = freezing
+    async with walk(client, demo_db, people["lee"], (40, 16)) as ctx:
+        order = next(o for o in new_orders(ctx, 30) if o.units >= 2)
+        await ctx.open_order(order.number)
+        transport.frozen = True
+        ctx.scan(all_codes(order)[0])
+        ctx.app.post_message(events.Key("escape", None))  # at once, while the answer is due
+        await ctx.until("Not saved")
+        assert isinstance(ctx.app.screen, PickWalkScreen)  # no Back was left over for later
+        await transport.thaw()
+        await ctx.until(lambda: not client.journal.voids and picked(ctx, order.id) == 0)
+        assert isinstance(ctx.app.screen, PickWalkScreen)
