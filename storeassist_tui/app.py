@@ -328,8 +328,10 @@ class StoreAssistApp(App[None]):
                          f"Stopped: {unsure[0]} checked later", "Stopped waiting"], kind="offline")
             return
         more = f" and {dropped} more scans" if dropped else ""
+        code = what.removeprefix("scan ")
         screen.fail([f"Not saved: {what}{more}. Scan again when the backend is back",
-                     f"Not saved: {what}{more}; scan again later", "Not saved"], kind="offline")
+                     f"Not saved: {what}{more}; scan again later", f"Not saved: {what}{more}; scan again",
+                     f"Not saved: {code}{more}", f"Not saved {code}", "Not saved"], kind="offline")
 
     async def _send_voids(self) -> None:
         """Voids owed to the backend, sent as soon as it answers (and before any other request)."""

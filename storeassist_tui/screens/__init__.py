@@ -160,7 +160,8 @@ class StoreScreen(Screen[None]):
 
     def _say_waiting(self, what: str) -> None:
         self.fail([f"Waiting for the backend: {what} not saved yet (Esc stops)",
-                   f"Waiting: {what} not saved yet (Esc stops)", "Waiting (Esc stops)"], kind="offline", bell=False)
+                   f"Waiting: {what} not saved yet (Esc stops)", f"Waiting: {what} (Esc stops)",
+                   "Waiting (Esc stops)", "Waiting: Esc stops"], kind="offline", bell=False)
 
     @property
     def message_bar(self) -> MessageBar | None:
