@@ -11,8 +11,10 @@ from rich.console import Console
 from rich.segment import Segment
 from textual import events
 from textual.pilot import Pilot
+from textual.screen import Screen
 
 from storeassist_tui.app import StoreAssistApp
+from storeassist_tui.widgets.bars import MessageBar
 
 STORE = "demo-001"
 
@@ -43,6 +45,29 @@ def screen_lines(app: StoreAssistApp) -> list[str]:
 def styled(app: StoreAssistApp, needle: str) -> list[Segment]:
     """The drawn segments whose text contains `needle`."""
     return [s for s in render_segments(app) if not s.control and needle in s.text]
+
+
+def said(app: StoreAssistApp) -> str:
+    """What the current screen's message line says, in full: its longest form, however much of it
+    this width shows (a short form, or wrapped onto two rows). "" when it has no message line."""
+    bars = app.screen.query(MessageBar)
+    return bars.first().text if bars else ""
+
+
+def lines_of(app: StoreAssistApp, selector: str) -> list[str]:
+    """What the screen shows inside the widget `selector` only (its region of the drawn screen),
+    so that the same words on the message line or in a banner do not count."""
+    region = app.screen.query_one(selector).region
+    rows = screen_text(app).splitlines()[region.y:region.bottom]
+    return [row[region.x:region.right].rstrip() for row in rows]
+
+
+def on_screen(app: StoreAssistApp, screen: type[Screen[object]], says: str = "", shows: str = "") -> Callable[[], bool]:
+    """A condition for wait_for: the current screen is a `screen`, its message line says `says`
+    and the drawn screen contains `shows`. Waiting on a word alone can be met by the screen just
+    left (every screen has a title, keys and messages); the type makes the wait mean one screen."""
+    return lambda: (isinstance(app.screen, screen) and app.screen.is_mounted
+                    and says in said(app) and shows in screen_text(app))
 
 
 async def wait_for(pilot: Pilot[None], what: Callable[[], bool], timeout: float = 5.0) -> None:
