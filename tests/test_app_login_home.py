@@ -15,6 +15,7 @@ from textual.pilot import Pilot
 from ui import (
     STORE,
     SwitchableTransport,
+    drained,
     log_in,
     on_screen,
     render_segments,
@@ -303,6 +304,8 @@ async def test_module_keys_open_each_module_and_esc_comes_home(backend: BackendC
             await pilot.press("escape")
             await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen))
         await pilot.press("escape")  # nothing to go back to: nothing happens
+        await drained(pilot)
+        assert isinstance(app.screen, HomeScreen) and app.session is not None
         # A later key, handled after the Esc (keys are taken in order), is answered by home itself.
         await pilot.press("0")
         await wait_for(pilot, on_screen(app, HomeScreen, says="Log out?"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 from rich.console import Console
@@ -62,12 +63,28 @@ def lines_of(app: StoreAssistApp, selector: str) -> list[str]:
     return [row[region.x:region.right].rstrip() for row in rows]
 
 
-def on_screen(app: StoreAssistApp, screen: type[Screen[object]], says: str = "", shows: str = "") -> Callable[[], bool]:
+def on_screen(app: StoreAssistApp, screen: type[Screen[Any]], says: str = "", shows: str = "") -> Callable[[], bool]:
     """A condition for wait_for: the current screen is a `screen`, its message line says `says`
     and the drawn screen contains `shows`. Waiting on a word alone can be met by the screen just
     left (every screen has a title, keys and messages); the type makes the wait mean one screen."""
     return lambda: (isinstance(app.screen, screen) and app.screen.is_mounted
                     and says in said(app) and shows in screen_text(app))
+
+
+def inputs_drained(app: StoreAssistApp) -> bool:
+    """Every key and scan the app has taken so far has been handled to the end: nothing in the
+    scan buffer or waiting as a lone menu key, nothing in the input queue, and its one consumer
+    waiting for the next item rather than in the middle of one (a request, a screen opening)."""
+    queue = app.inputs
+    consumer_waiting = any(not f.done() for f in getattr(queue, "_getters", ()))
+    return app.scan_buffer.empty and app._lone_key is None and queue.empty() and consumer_waiting
+
+
+async def drained(pilot: Pilot[None], timeout: float = 5.0) -> None:
+    """Wait until every key sent so far has been handled (see inputs_drained): the point after
+    which "that key did nothing" can be asserted, without sleeping and hoping."""
+    await pilot.pause()  # the key events posted so far reach the app's handlers first
+    await wait_for(pilot, lambda: inputs_drained(pilot.app), timeout)  # type: ignore[arg-type]
 
 
 async def wait_for(pilot: Pilot[None], what: Callable[[], bool], timeout: float = 5.0) -> None:
