@@ -397,15 +397,30 @@ async def test_session_ended_elsewhere_returns_to_login(
         assert all(s.style and s.style.reverse for s in styled(app, "please log in"))
 
 
-async def test_inactivity_logs_out(backend: BackendClient) -> None:
+class Clock:
+    """The app's clock, moved by the test: how long the associate was idle is then a fact of the
+    test, not of how busy the machine running it is."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+async def test_inactivity_logs_out(backend: BackendClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = Clock()
+    monkeypatch.setattr("storeassist_tui.app.time", clock)  # the app module's clock only
     app = StoreAssistApp(backend, poll_interval_s=0.1, inactivity_logout_s=0.4)
     async with app.run_test(size=(80, 24)) as pilot:
         await log_in(pilot, "pat", "1111")
         await on_home(pilot, "1 Pick:")
-        for _ in range(5):  # keys keep the session alive past the limit
+        for _ in range(5):  # keys keep the session alive past the limit: 1.5 s in all
+            clock.now += 0.3
             await pilot.press("x")
-            await pilot.pause(0.15)
-        assert isinstance(app.screen, HomeScreen)
+        app._check_inactivity()  # what the inactivity timer does when it fires: still active
+        assert isinstance(app.screen, HomeScreen) and app.session is not None
+        clock.now += 0.5  # then nothing for longer than the limit: the timer's next check logs out
         await wait_for(pilot, lambda: "Logged out after 0.4 s without activity" in screen_text(app), timeout=3)
         assert isinstance(app.screen, LoginScreen)
         assert app.session is None and backend.token == ""
