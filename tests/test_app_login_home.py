@@ -15,8 +15,11 @@ from textual.pilot import Pilot
 from ui import (
     STORE,
     SwitchableTransport,
+    drained,
     log_in,
+    on_screen,
     render_segments,
+    said,
     screen_lines,
     screen_text,
     send_burst,
@@ -28,8 +31,12 @@ from ui import (
 from storeassist_tui.app import StoreAssistApp
 from storeassist_tui.client import BackendClient, BackendError, Counts
 from storeassist_tui.screens import StoreScreen, bottom_bars
+from storeassist_tui.screens.handoff import HandoffScreen
 from storeassist_tui.screens.home import HomeScreen
 from storeassist_tui.screens.login import LoginScreen
+from storeassist_tui.screens.orders import OrdersScreen
+from storeassist_tui.screens.pick_queue import PickQueueScreen
+from storeassist_tui.screens.stage import StageScreen
 from storeassist_tui.widgets import Hint, TitleBar
 
 # What the user sees -----------------------------------------------------------------------------
@@ -60,6 +67,22 @@ def as_seen(c: Counts, shown: str) -> Counts:
 
 def late_variants(c: Counts) -> list[str]:
     return [pick_long(c), pick_long(c.model_copy(update={"overdue": c.overdue + 1}))]
+
+
+COUNTS = f"/api/v1/stores/{STORE}/counts"
+HANDOFF_QUEUE = f"/api/v1/stores/{STORE}/handoff-queue"
+LOGIN = "/api/v1/auth/login"
+
+
+def work_done(app: StoreAssistApp) -> bool:
+    """No worker is left running but the input consumer (which lives as long as the app): every
+    request started so far (logins, polls, the demo list) has been answered and handled."""
+    return all(w.is_finished for w in app.workers if w.group != "inputs")
+
+
+def login_ready(app: StoreAssistApp) -> bool:
+    """The login screen is up with the cursor in its user field: keys sent now reach the form."""
+    return isinstance(app.screen, LoginScreen) and app.screen.is_mounted and app.focused is app.screen.user_field
 
 
 # Login ------------------------------------------------------------------------------------------
@@ -160,7 +183,7 @@ async def test_badge_scanned_after_a_wrong_pin_is_a_badge(backend: BackendClient
 async def test_wrong_badge_then_right_one_back_to_back_logs_in(backend: BackendClient) -> None:
     app = StoreAssistApp(backend, poll_interval_s=0.1)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause(0.1)
+        await wait_for(pilot, lambda: login_ready(app))
         send_burst(app, "B-0000\rB-4242\rB-1002\r")  # the last scan, not lost behind two in-flight logins
         await on_home(pilot, "Hana Handoff")
         assert app.session is not None and app.session.user.username == "hana"
@@ -169,17 +192,17 @@ async def test_wrong_badge_then_right_one_back_to_back_logs_in(backend: BackendC
 async def test_login_typed_in_one_burst_and_pasted(backend: BackendClient) -> None:
     app = StoreAssistApp(backend, poll_interval_s=0.1)
     async with app.run_test(size=(40, 16)) as pilot:
-        await pilot.pause(0.1)
+        await wait_for(pilot, lambda: login_ready(app))
         send_burst(app, "pat\r1111\r")
         await on_home(pilot, "Pat Picker")
         await pilot.press("f10")
-        await wait_for(pilot, lambda: "User" in screen_text(app))
+        await wait_for(pilot, lambda: login_ready(app))
         send_burst(app, "B-1002\r\n")  # a badge scan with a CR LF suffix: one entry, not two
         await on_home(pilot, "Hana Handoff")
         await pilot.press("0")
-        await wait_for(pilot, lambda: "Log out?" in screen_text(app))
+        await wait_for(pilot, on_screen(app, HomeScreen, says="Log out?"))
         await pilot.press("enter")
-        await wait_for(pilot, lambda: "User" in screen_text(app))
+        await wait_for(pilot, lambda: login_ready(app))
         # Some terminal clients inject a scan as a bracketed paste ending in CR LF.
         assert isinstance(app.screen, LoginScreen)
         app.screen.user_field.post_message(events.Paste("B-1003\r\n"))
@@ -193,7 +216,9 @@ async def test_backend_unreachable_at_login(switchable: tuple[BackendClient, Swi
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: "offline since" in screen_text(app))  # the demo list could not load
         await log_in(pilot, "pat", "1111")
-        await pilot.pause(0.2)
+        # The login was tried and its failure handled: the line says so again, after "Logging in...".
+        await wait_for(pilot, lambda: LOGIN in transport.paths and work_done(app)
+                       and said(app).startswith("Backend unreachable"))
         assert isinstance(app.screen, LoginScreen)
         line = next(ln for ln in screen_text(app).splitlines() if "offline since" in ln)
         assert line.startswith("Backend unreachable - offline since ")
@@ -209,7 +234,10 @@ async def test_no_demo_credentials_without_demo_mode(backend: BackendClient) -> 
     # The backend itself is in demo mode here: only the app's flag keeps them off the screen.
     app = StoreAssistApp(backend, demo=False)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause(0.3)
+        # The form is up and whatever it started on mounting has finished: a list it fetched
+        # would be on screen by now.
+        await wait_for(pilot, lambda: login_ready(app) and work_done(app))
+        await pilot.pause()  # and drawn
         text = screen_text(app)
         assert "User or badge" in text
         assert "1111" not in text and "B-1001" not in text and "demo" not in text.lower()
@@ -239,13 +267,19 @@ async def test_offline_poll_shows_offline_backs_off_and_recovers(
         await log_in(pilot, "pat", "1111")
         await on_home(pilot, "1 Pick")
         before = screen_text(app)
+        home = app.screen
+        assert isinstance(home, HomeScreen)
         transport.down = True
+        down_at = len(transport.paths)
         await wait_for(pilot, lambda: "offline since" in screen_text(app))
-        calls = transport.calls
-        await pilot.pause(0.8)
-        # 0.1 s polls would make ~8 calls each for the counts and the arrival watch; doubling
-        # (0.2, 0.4, 0.8 ...) makes 2 or 3 each.
-        assert transport.calls - calls <= 8
+
+        def failed(path: str) -> int:
+            return transport.paths[down_at:].count(path)
+
+        # Four tries of each poll while down (so three failures handled): each failure doubled the
+        # wait before the next try, 0.1 s -> 0.2 -> 0.4 -> 0.8, where a fixed 0.1 s would hammer it.
+        await wait_for(pilot, lambda: failed(COUNTS) >= 4 and failed(HANDOFF_QUEUE) >= 4, timeout=10)
+        assert home.poller._delay >= 0.8 and app.arrivals._delay >= 0.8
         assert app.is_running and isinstance(app.screen, HomeScreen)
         text = screen_text(app)
         assert "Backend offline since" in text  # the short form: it fits 40 columns on one line
@@ -261,15 +295,21 @@ async def test_module_keys_open_each_module_and_esc_comes_home(backend: BackendC
     async with app.run_test(size=(80, 24)) as pilot:
         await log_in(pilot, "pat", "1111")
         await on_home(pilot, "1 Pick:")
-        for key, title in [("f2", "Stage"), ("3", "Hand-off"), ("f4", "Orders"), ("2", "Stage"), ("1", "Pick queue")]:
+        for key, screen, title in [("f2", StageScreen, "Stage"), ("3", HandoffScreen, "Hand-off"),
+                                   ("f4", OrdersScreen, "Orders"), ("2", StageScreen, "Stage"),
+                                   ("1", PickQueueScreen, "Pick queue")]:
             await pilot.press(key)
-            await wait_for(pilot, lambda t=title: not isinstance(app.screen, HomeScreen)
+            await wait_for(pilot, lambda s=screen, t=title: isinstance(app.screen, s)
                            and screen_lines(app)[:1] != [] and screen_lines(app)[0].startswith(t))
             await pilot.press("escape")
             await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen))
         await pilot.press("escape")  # nothing to go back to: nothing happens
-        await pilot.pause(0.2)
-        assert isinstance(app.screen, HomeScreen) and app.is_running and app.session is not None
+        await drained(pilot)
+        assert isinstance(app.screen, HomeScreen) and app.session is not None
+        # A later key, handled after the Esc (keys are taken in order), is answered by home itself.
+        await pilot.press("0")
+        await wait_for(pilot, on_screen(app, HomeScreen, says="Log out?"))
+        assert app.is_running and app.session is not None
 
 
 class ModuleStub(StoreScreen):
@@ -293,26 +333,31 @@ async def test_module_screen_plugs_in_and_pauses_home_polling(
         await log_in(pilot, "pat", "1111")
         await on_home(pilot, "1 Pick:")
         await pilot.press("1")
-        await wait_for(pilot, lambda: "Pick module" in screen_text(app))
-        await pilot.pause(0.3)
-        counts = transport.paths.count("/api/v1/stores/demo-001/counts")
-        await pilot.pause(0.5)
-        # Home's counts are not polled while it is hidden (the arrival watch polls on every screen).
-        assert transport.paths.count("/api/v1/stores/demo-001/counts") == counts
+        await wait_for(pilot, on_screen(app, ModuleStub, shows="Pick module"))
+        # The arrival watch polls on every screen, at the interval home would: its requests are the
+        # clock. One first (a counts request already in flight is then answered), then three more,
+        # in which time hidden home would have polled three times too.
+        await wait_for(pilot, lambda: transport.paths.count(HANDOFF_QUEUE) > 0 and work_done(app))
+        counts, watched = transport.paths.count(COUNTS), transport.paths.count(HANDOFF_QUEUE)
+        await wait_for(pilot, lambda: transport.paths.count(HANDOFF_QUEUE) >= watched + 3)
+        assert transport.paths.count(COUNTS) == counts  # home's counts are not polled while it is hidden
         await pilot.press("escape")
         await on_home(pilot, "1 Pick:")
-        await wait_for(pilot, lambda: transport.paths.count("/api/v1/stores/demo-001/counts") > counts)
+        await wait_for(pilot, lambda: transport.paths.count(COUNTS) > counts)
 
 
 async def test_logout_keys_return_to_login(backend: BackendClient) -> None:
     app = StoreAssistApp(backend, poll_interval_s=0.1)
     async with app.run_test(size=(80, 24)) as pilot:
+        homes: list[HomeScreen] = []
         for keys in (["f10"], ["0", "enter"]):  # 0 asks first: a stray digit must not log out
             await log_in(pilot, "pat", "1111")
             await on_home(pilot, "1 Pick:")
+            assert isinstance(app.screen, HomeScreen)
+            homes.append(app.screen)
             token = backend.token
             await pilot.press(*keys)
-            await wait_for(pilot, lambda: isinstance(app.screen, LoginScreen) and "User" in screen_text(app))
+            await wait_for(pilot, lambda: login_ready(app) and "User" in screen_text(app))
             assert app.session is None and backend.token == ""
             assert "1 Pick" not in screen_text(app)
             # The session is ended on the server too, not just forgotten here.
@@ -320,7 +365,10 @@ async def test_logout_keys_return_to_login(backend: BackendClient) -> None:
             with pytest.raises(BackendError, match="log in"):
                 await backend.counts(STORE)
             backend.token = ""
-        await pilot.pause(0.3)  # no poll of the old home screen is left running to bring it back
+        # No poll of an old home screen is left to bring it back: none in flight, none armed.
+        await wait_for(pilot, lambda: work_done(app))
+        assert all(h.poller._stopped and h.poller._timer is None for h in homes)
+        assert app.arrivals._timer is None
         assert isinstance(app.screen, LoginScreen) and app.is_running
         # Quitting (ctrl+q) while logged in ends the session on the backend as well.
         await log_in(pilot, "pat", "1111")
@@ -349,15 +397,30 @@ async def test_session_ended_elsewhere_returns_to_login(
         assert all(s.style and s.style.reverse for s in styled(app, "please log in"))
 
 
-async def test_inactivity_logs_out(backend: BackendClient) -> None:
+class Clock:
+    """The app's clock, moved by the test: how long the associate was idle is then a fact of the
+    test, not of how busy the machine running it is."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+async def test_inactivity_logs_out(backend: BackendClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = Clock()
+    monkeypatch.setattr("storeassist_tui.app.time", clock)  # the app module's clock only
     app = StoreAssistApp(backend, poll_interval_s=0.1, inactivity_logout_s=0.4)
     async with app.run_test(size=(80, 24)) as pilot:
         await log_in(pilot, "pat", "1111")
         await on_home(pilot, "1 Pick:")
-        for _ in range(5):  # keys keep the session alive past the limit
+        for _ in range(5):  # keys keep the session alive past the limit: 1.5 s in all
+            clock.now += 0.3
             await pilot.press("x")
-            await pilot.pause(0.15)
-        assert isinstance(app.screen, HomeScreen)
+        app._check_inactivity()  # what the inactivity timer does when it fires: still active
+        assert isinstance(app.screen, HomeScreen) and app.session is not None
+        clock.now += 0.5  # then nothing for longer than the limit: the timer's next check logs out
         await wait_for(pilot, lambda: "Logged out after 0.4 s without activity" in screen_text(app), timeout=3)
         assert isinstance(app.screen, LoginScreen)
         assert app.session is None and backend.token == ""
@@ -408,7 +471,8 @@ async def test_layout_reads_at_every_size(
             assert hint in text
         # A module opens at every size, and its title reads.
         await pilot.press("3")
-        await wait_for(pilot, lambda: screen_lines(app)[:1] != [] and screen_lines(app)[0].startswith("Hand-off"))
+        await wait_for(pilot, lambda: isinstance(app.screen, HandoffScreen)
+                       and screen_lines(app)[:1] != [] and screen_lines(app)[0].startswith("Hand-off"))
 
 
 async def test_no_color_status_by_reverse_video(backend: BackendClient, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,15 +11,16 @@ import httpx
 import pytest
 from helpers import label_of, picked_order, rid
 from test_app_pick import Ctx
-from ui import STORE, SwitchableTransport, screen_lines, wait_for
+from ui import STORE, SwitchableTransport, lines_of, on_screen, said, screen_lines, wait_for
 
 from storeassist_tui.app import StoreAssistApp
-from storeassist_tui.client import BackendClient
+from storeassist_tui.client import BackendClient, HandoffQueue
 from storeassist_tui.screens.handoff import HandoffScreen
 from storeassist_tui.screens.handoff_order import HandoffOrderScreen
 from storeassist_tui.screens.home import HomeScreen
 from storeassist_tui.screens.order_detail import OrderDetailScreen
 from storeassist_tui.screens.orders import OrdersScreen
+from storeassist_tui.screens.pick_done import PickDoneScreen
 from storeassist_tui.screens.pick_queue import PickQueueScreen
 from storeassist_tui.screens.stage import StageScreen
 from storeassist_tui.store import demo, picking, queries, staging
@@ -131,11 +132,11 @@ async def test_stage_with_a_typed_location_and_bags_issues_the_refund(lee_app: C
     await ctx.pilot.press("enter")
     await ctx.until(f"Stage {order.number}")
     await ctx.type_slowly("under the counter")
-    await ctx.until("under the counter?")
+    await ctx.until(on_screen(ctx.app, StageScreen, says=f"Stage {order.number} at under the counter?"))
     assert ctx.order(order.id).status == "picked"  # asked, not done
     await ctx.type_slowly("2")
     await ctx.until(lambda: ctx.order(order.id).status == "staged")
-    await ctx.until("ready")
+    await ctx.until(on_screen(ctx.app, StageScreen, says=f"{order.number} staged at under the counter (2 bags): ready"))
     done = ctx.order(order.id)
     assert done.staging_location == "under the counter" and done.bags == 2
     assert [r.state for r in done.refunds] == ["issued"]
@@ -151,33 +152,36 @@ async def test_stage_by_scans_then_move_it(lee_app: Ctx, people: dict[str, Actor
     await open_module(ctx, "2", StageScreen)
     ctx.scan(order.number)
     await ctx.until(f"Stage {order.number}")
-    ctx.scan(label_of(order.lines[0]))  # an item is not a place: the store refuses it
-    await ctx.until("?")
+    item = label_of(order.lines[0])
+    ctx.scan(item)  # an item is not a place: the store refuses it
+    await ctx.until(on_screen(ctx.app, StageScreen, says=f"Stage {order.number} at {item}?"))
     await ctx.pilot.press("enter")
-    await ctx.until("item barcode")
+    await ctx.until(on_screen(ctx.app, StageScreen, says="item barcode"))
     assert ctx.bells == ["bell"] and ctx.order(order.id).status == "picked"
     ctx.scan("14")  # scanned digits at the question are another location, not bags
-    await ctx.until("14?")
+    await ctx.until(on_screen(ctx.app, StageScreen, says=f"Stage {order.number} at 14?"))
     assert ctx.order(order.id).status == "picked"
     ctx.scan("LOC-B3")  # the order is still the one being staged
-    await ctx.until("LOC-B3?")
+    await ctx.until(on_screen(ctx.app, StageScreen, says=f"Stage {order.number} at LOC-B3?"))
     await ctx.pilot.press("enter")
     await ctx.until(lambda: ctx.order(order.id).status == "staged")
     assert ctx.order(order.id).staging_location == "LOC-B3"
     assert ("staged", "scan") in ctx.actions(order.id)
     # Later: moved to the back room, typed.
     await ctx.pilot.press("f2")
-    await ctx.until("staged")
+    # The staged list: its count line points back to the other list ("(F2: n to stage)").
+    await ctx.until(lambda: isinstance(ctx.app.screen, StageScreen) and ctx.app.screen.showing_staged
+                    and any("to stage)" in ln for ln in lines_of(ctx.app, "#what")))
     ctx.scan(order.number)
-    await ctx.until(f"Move {order.number}")
+    await ctx.until(on_screen(ctx.app, StageScreen, says=f"Move {order.number} "))
     await ctx.type_slowly("back room")
-    await ctx.until("back room?")
+    await ctx.until(on_screen(ctx.app, StageScreen, says=f"Move {order.number} to back room?"))
     await ctx.pilot.press("enter")
     await ctx.until(lambda: ctx.order(order.id).staging_location == "back room")
     moved = [e for e in queries.order_timeline(ctx.db, ctx.lee, order.id) if e.action == "restaged"]
     assert moved and moved[0].detail == {"old": "LOC-B3", "new": "back room"} and moved[0].entry == "manual"
-    await ctx.until(lambda: any(order.number in ln and "back room" in ln for ln in screen_lines(ctx.app))
-                    or ctx.app.size.width < 80)
+    # Its row in the list says where it is now (the message line says it too: not counted).
+    await ctx.until(lambda: any(order.number in ln and "back room" in ln for ln in lines_of(ctx.app, "#orders")))
 
 
 @sized
@@ -190,10 +194,9 @@ async def test_finishing_a_pick_lands_on_stage_for_that_order(lee_app: Ctx) -> N
     await ctx.until(lambda: sum(ln.picked for ln in ctx.order(order.id).lines) == order.units)
     await ctx.until(f"{order.units}/{order.units}")
     await ctx.pilot.press("f4")
-    await ctx.until("Stage")
+    await ctx.until(on_screen(ctx.app, PickDoneScreen, says="Done"))
     await ctx.pilot.press("enter")
-    await ctx.until(lambda: isinstance(ctx.app.screen, StageScreen))
-    await ctx.until(f"Stage {order.number}")
+    await ctx.until(on_screen(ctx.app, StageScreen, says=f"Stage {order.number}: scan"))
     ctx.scan("C1")
     await ctx.until("C1?")
     await ctx.pilot.press("enter")
@@ -219,17 +222,16 @@ async def test_handoff_accept_all_with_the_signature_the_store_requires(
     await ctx.until("B7")
     assert order.customer_phone in ctx.text() and "P3" in ctx.text()
     await ctx.pilot.press("f1")
-    await ctx.until("types")
+    await ctx.until(on_screen(ctx.app, HandoffOrderScreen, says="types their name, then Enter"))
     assert "ID" not in ctx.text()  # the demo store checks no ID
     await ctx.pilot.press("enter")  # no name yet: refused
-    await ctx.until("name")
+    await ctx.until(on_screen(ctx.app, HandoffOrderScreen, says="The customer types their name first"))
     ctx.scan("W00000019")  # the next customer's order scanned meanwhile: not a signature
     await ctx.until("not a signature" if ctx.app.size.width >= 60 else "not a scan")
     assert ctx.order(order.id).status == "staged"
     await ctx.type_slowly("Pat Customer")
     await ctx.until(lambda: ctx.order(order.id).status == "dispensed")
-    await ctx.until(lambda: isinstance(ctx.app.screen, HandoffScreen))
-    await ctx.until("handed off")
+    await ctx.until(on_screen(ctx.app, HandoffScreen, says=f"{order.number} handed off to "))
     done = ctx.order(order.id)
     assert all(ln.dispensed == ln.picked and ln.rejected == 0 for ln in done.lines)
     dispensed = [e for e in queries.order_timeline(ctx.db, ctx.lee, order.id) if e.action == "dispensed"]
@@ -243,16 +245,20 @@ async def test_handoff_reject_part_refunds_those_units(lee_app: Ctx, people: dic
     order = staged_order(ctx, people)
     await open_handoff_order(ctx, order.number)
     await ctx.pilot.press("f2")
-    await ctx.until("Reject")
+    await ctx.until(on_screen(ctx.app, HandoffOrderScreen, says="Reject: Up/Down to the item, type how many"))
     screen = ctx.app.screen
     assert isinstance(screen, HandoffOrderScreen)
     line = screen.lines.current
     assert line is not None
     await ctx.type_slowly("1")
-    await ctx.until("REJECT 1" if ctx.app.size.width >= 60 else "R")
+    await ctx.until(on_screen(ctx.app, HandoffOrderScreen, says="rejected (1 in all)"))
+    # The line itself is marked: "REJECT 1", or "R1" where only the short form fits.
+    assert any(ln.endswith((" REJECT 1", " R1")) for ln in lines_of(ctx.app, "#lines")), ctx.text()
     await ctx.pilot.press("f2")
     await ctx.pilot.press("f1")
-    await ctx.until("Enter")
+    # The question counts the rejected unit out: "Hand 3 units, 1 rejected to <name>? Enter = yes".
+    await ctx.until(on_screen(ctx.app, HandoffOrderScreen, says=", 1 rejected to "))
+    assert said(ctx.app).startswith("Hand ")
     await ctx.pilot.press("enter")
     await ctx.until(lambda: ctx.order(order.id).status == "dispensed")
     done = ctx.order(order.id)
@@ -271,13 +277,13 @@ async def test_handoff_reject_everything_closes_and_refunds(lee_app: Ctx, people
     for ln in screen.lines.items:
         await ctx.type_slowly(str(ln.picked))  # each Enter moves to the next line
     await ctx.pilot.press("f1")
-    await ctx.until("rejected")
+    await ctx.until(on_screen(ctx.app, HandoffOrderScreen, says=f"Every item rejected: {order.number} is closed"))
     assert "types" not in ctx.text()  # nothing is handed over: no signature to ask for
     await ctx.pilot.press("enter")  # yes, close it
     await ctx.until(lambda: ctx.order(order.id).status == "canceled")
     done = ctx.order(order.id)
     assert sum(r.amount_cents for r in done.refunds if r.state == "issued") == done.total_cents
-    await ctx.until("refunded")
+    await ctx.until(on_screen(ctx.app, HandoffScreen, says=f"{order.number} closed: every item rejected"))
 
 
 @sized
@@ -287,15 +293,16 @@ async def test_id_and_signature_prompts_follow_the_store(lee_app: Ctx, people: d
     first = staged_order(ctx, people)
     await open_handoff_order(ctx, first.number)
     await ctx.pilot.press("f1")
-    await ctx.until("ID")
+    await ctx.until(on_screen(ctx.app, HandoffOrderScreen, says="Check the customer's photo ID"))
     assert "types" not in ctx.text()
     await ctx.pilot.press("escape")  # not checked: nothing happens
-    await ctx.until("Not handed off")
+    await ctx.until(on_screen(ctx.app, HandoffOrderScreen, says="Not handed off"))
     assert ctx.order(first.id).status == "staged"
     await ctx.pilot.press("f1")
-    await ctx.until("ID")
+    await ctx.until(on_screen(ctx.app, HandoffOrderScreen, says="Check the customer's photo ID"))
     await ctx.pilot.press("enter")
-    await ctx.until("Hand")
+    # ID checked; no signature here: the one confirming question ("Hand 3 units to Ana Lee? ...").
+    await ctx.until(on_screen(ctx.app, HandoffOrderScreen, says=f" to {first.customer_name}? Enter = yes"))
     await ctx.pilot.press("enter")
     await ctx.until(lambda: ctx.order(first.id).status == "dispensed")
     checked = [e for e in queries.order_timeline(ctx.db, ctx.lee, first.id) if e.action == "dispensed"]
@@ -305,9 +312,9 @@ async def test_id_and_signature_prompts_follow_the_store(lee_app: Ctx, people: d
     ctx.app._store_info = None  # the app asks the store again after a minute; the test does not wait
     second = staged_order(ctx, people)
     ctx.scan(second.number)
-    await ctx.until(lambda: isinstance(ctx.app.screen, HandoffOrderScreen))
+    await ctx.until(lambda: isinstance(ctx.app.screen, HandoffOrderScreen) and ctx.app.screen.order.id == second.id)
     await ctx.pilot.press("f1")
-    await ctx.until("Hand")
+    await ctx.until(on_screen(ctx.app, HandoffOrderScreen, says=f" to {second.customer_name}? Enter = yes"))
     assert "ID" not in ctx.text() and "types" not in ctx.text()
     await ctx.pilot.press("enter")
     await ctx.until(lambda: ctx.order(second.id).status == "dispensed")
@@ -318,15 +325,15 @@ async def test_manual_check_in_at_a_curbside_spot(lee_app: Ctx, people: dict[str
     ctx = lee_app
     order = staged_order(ctx, people)
     await open_handoff_order(ctx, order.number)
-    await ctx.until("Not checked in" if ctx.app.size.width >= 60 else "Not")
+    await ctx.until(lambda: any("Not checked in" in ln for ln in lines_of(ctx.app, "#info")))
     await ctx.pilot.press("f3")
-    await ctx.until("spot")
+    await ctx.until(on_screen(ctx.app, HandoffOrderScreen, says="Enter = in store, or scan / type the parking spot"))
     await ctx.type_slowly("P9")  # not a spot of this store: refused, still asking
-    await ctx.until("No parking spot")
+    await ctx.until(on_screen(ctx.app, HandoffOrderScreen, says="No parking spot"))
     with ctx.db.read() as session:
         assert session.get(CheckIn, order.id) is None
     await ctx.type_slowly("P4 grey van")
-    await ctx.until("hecked in at spot P4")
+    await ctx.until(on_screen(ctx.app, HandoffOrderScreen, says="checked in at spot P4"))
     with ctx.db.read() as session:
         c = session.get(CheckIn, order.id)
         assert c is not None and (c.location, c.spot, c.by, c.note) == ("curbside", "P4", "associate", "grey van")
@@ -341,8 +348,11 @@ async def test_arrival_banner_shows_on_the_pick_screen_once(
         lee_app: Ctx, people: dict[str, Actor], api: httpx.AsyncClient) -> None:
     ctx = lee_app
     order = staged_order(ctx, people)
+    answers: list[HandoffQueue] = []  # every hand-off queue answer the arrival watch has taken
+    ctx.app.arrivals.listeners.append(answers.append)
     await open_module(ctx, "1", PickQueueScreen)
-    await ctx.pilot.pause(0.5)  # the watch has seen the queue as it is
+    # The watch has seen the queue as it is: the order ready, nobody checked in for it.
+    await ctx.until(lambda: any(any(e.order.id == order.id for e in q.ready) for q in answers))
     assert "rrived" not in ctx.text() and ctx.bells == []
     r = await api.post(f"/api/v1/checkin/{token_of(ctx, order.id)}",
                        json={"location": "curbside", "spot": "P5", "car_make": "Kia", "car_colour": "red"})
@@ -352,12 +362,17 @@ async def test_arrival_banner_shows_on_the_pick_screen_once(
     assert isinstance(ctx.app.screen, PickQueueScreen)
     banner = next(ln for ln in screen_lines(ctx.app) if "rrived" in ln)
     assert order.number[-6:] in banner
-    await ctx.pilot.pause(1.0)  # several polls later: still one arrival's two rings
+    await ctx.until(lambda: len(ctx.bells) >= 2)  # an arrival rings twice (the second a moment later)
+    seen = len(answers)
+    await ctx.until(lambda: len(answers) >= seen + 3)  # several answers later: still one arrival's two rings
     assert ctx.bells == ["bell", "bell"]
     # Submitting the form again (an update) is not a second arrival.
     r = await api.post(f"/api/v1/checkin/{token_of(ctx, order.id)}", json={"location": "curbside", "spot": "P6"})
     assert r.status_code == 200
-    await ctx.pilot.pause(1.0)
+    await ctx.until(lambda: any(e.order.id == order.id and e.order.checkin is not None and e.order.checkin.spot == "P6"
+                                for e in answers[-1].checked_in))  # the watch has taken the update
+    seen = len(answers)
+    await ctx.until(lambda: len(answers) >= seen + 1)  # and one answer more, in case a ring were deferred
     assert ctx.bells == ["bell", "bell"]
     # The banner follows the associate to the next screen.
     await ctx.pilot.press("escape")
@@ -388,7 +403,7 @@ async def test_orders_search_by_number_name_phone_and_email(lee_app: Ctx) -> Non
     await ctx.until(target.customer_name.split()[0])
     await ctx.pilot.press("escape")
     await ctx.type_slowly("nobody-like-this")
-    await ctx.until("No")
+    await ctx.until(on_screen(ctx.app, OrdersScreen, says='No orders match "nobody-like-this"'))
     assert ctx.bells == ["bell"]
 
 
@@ -425,15 +440,15 @@ async def test_cancel_with_a_reason_refunds_and_shows_in_the_timeline(lee_app: C
     ctx = lee_app
     order = await open_a_new_order(ctx)
     await ctx.pilot.press("f4")
-    await ctx.until("reason")
+    await ctx.until(on_screen(ctx.app, OrderDetailScreen, says=f"Cancel {order.number}: type the reason"))
     await ctx.type_slowly("customer asked")
-    await ctx.until("Enter")
+    await ctx.until(on_screen(ctx.app, OrderDetailScreen, says=f"Cancel {order.number} (customer asked)? "))
     assert ctx.order(order.id).status == "new"
     await ctx.pilot.press("enter")
     await ctx.until(lambda: ctx.order(order.id).status == "canceled")
     done = ctx.order(order.id)
     assert sum(r.amount_cents for r in done.refunds if r.reason == "canceled") == order.total_cents
-    await ctx.until("canceled;")
+    await ctx.until(on_screen(ctx.app, OrderDetailScreen, shows="canceled;"))
     await ctx.pilot.press("end")  # the timeline's last line: who did it, and why
     await ctx.until(lambda: any("Lee" in ln and "customer asked" in ln for ln in screen_lines(ctx.app)))
 
@@ -443,7 +458,7 @@ async def test_cancel_is_refused_without_the_permission(pat_app: Ctx) -> None:
     ctx = pat_app
     order = await open_a_new_order(ctx)
     await ctx.pilot.press("f4")
-    await ctx.until("may not cancel")
+    await ctx.until(on_screen(ctx.app, OrderDetailScreen, says="may not cancel"))
     assert ctx.bells == ["bell"]
     assert ctx.order(order.id).status == "new"
     # The backend refuses it too, whatever a terminal sends.
@@ -486,12 +501,12 @@ async def test_staging_while_the_backend_is_away_is_kept_and_done_once(
         transport.down = True
         transport.lose_answers = False
         await pilot.press("enter")
-        await ctx.until("ffline")
+        await ctx.until(on_screen(ctx.app, StageScreen, says=f"staging {order.number} not saved yet"))
         assert ctx.order(order.id).status == "picked"
         transport.down, transport.lose_answers = False, True  # it commits, but the answer is lost
         await ctx.until(lambda: ctx.order(order.id).status == "staged")
         transport.lose_answers = False
-        await ctx.until("ready" if size[0] >= 40 else "Staged")
+        await ctx.until(on_screen(ctx.app, StageScreen, says=f"{order.number} staged at B9"))
         staged = [a for a in ctx.actions(order.id) if a[0] == "staged"]
         assert staged == [("staged", "scan")]  # retried with its request id: staged once
 
@@ -522,6 +537,6 @@ async def test_a_picker_is_refused_hand_off_before_the_customer_signs(pat_app: C
     order = staged_order(ctx, people)
     await open_handoff_order(ctx, order.number)
     await ctx.pilot.press("f1")
-    await ctx.until("may not hand off")
+    await ctx.until(on_screen(ctx.app, HandoffOrderScreen, says="may not hand off"))
     assert "types" not in ctx.text() and ctx.bells == ["bell"]
     assert ctx.order(order.id).status == "staged"

@@ -5,14 +5,17 @@ from __future__ import annotations
 import io
 import time
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 from rich.console import Console
 from rich.segment import Segment
 from textual import events
 from textual.pilot import Pilot
+from textual.screen import Screen
 
 from storeassist_tui.app import StoreAssistApp
+from storeassist_tui.widgets.bars import MessageBar
 
 STORE = "demo-001"
 
@@ -43,6 +46,45 @@ def screen_lines(app: StoreAssistApp) -> list[str]:
 def styled(app: StoreAssistApp, needle: str) -> list[Segment]:
     """The drawn segments whose text contains `needle`."""
     return [s for s in render_segments(app) if not s.control and needle in s.text]
+
+
+def said(app: StoreAssistApp) -> str:
+    """What the current screen's message line says, in full: its longest form, however much of it
+    this width shows (a short form, or wrapped onto two rows). "" when it has no message line."""
+    bars = app.screen.query(MessageBar)
+    return bars.first().text if bars else ""
+
+
+def lines_of(app: StoreAssistApp, selector: str) -> list[str]:
+    """What the screen shows inside the widget `selector` only (its region of the drawn screen),
+    so that the same words on the message line or in a banner do not count."""
+    region = app.screen.query_one(selector).region
+    rows = screen_text(app).splitlines()[region.y:region.bottom]
+    return [row[region.x:region.right].rstrip() for row in rows]
+
+
+def on_screen(app: StoreAssistApp, screen: type[Screen[Any]], says: str = "", shows: str = "") -> Callable[[], bool]:
+    """A condition for wait_for: the current screen is a `screen`, its message line says `says`
+    and the drawn screen contains `shows`. Waiting on a word alone can be met by the screen just
+    left (every screen has a title, keys and messages); the type makes the wait mean one screen."""
+    return lambda: (isinstance(app.screen, screen) and app.screen.is_mounted
+                    and says in said(app) and shows in screen_text(app))
+
+
+def inputs_drained(app: StoreAssistApp) -> bool:
+    """Every key and scan the app has taken so far has been handled to the end: nothing in the
+    scan buffer or waiting as a lone menu key, nothing in the input queue, and its one consumer
+    waiting for the next item rather than in the middle of one (a request, a screen opening)."""
+    queue = app.inputs
+    consumer_waiting = any(not f.done() for f in getattr(queue, "_getters", ()))
+    return app.scan_buffer.empty and app._lone_key is None and queue.empty() and consumer_waiting
+
+
+async def drained(pilot: Pilot[None], timeout: float = 5.0) -> None:
+    """Wait until every key sent so far has been handled (see inputs_drained): the point after
+    which "that key did nothing" can be asserted, without sleeping and hoping."""
+    await pilot.pause()  # the key events posted so far reach the app's handlers first
+    await wait_for(pilot, lambda: inputs_drained(pilot.app), timeout)  # type: ignore[arg-type]
 
 
 async def wait_for(pilot: Pilot[None], what: Callable[[], bool], timeout: float = 5.0) -> None:
