@@ -13,7 +13,16 @@ import pytest
 from helpers import label_of, rid
 from textual import events
 from textual.pilot import Pilot
-from ui import STORE, SwitchableTransport, render_segments, screen_lines, screen_text, send_burst, wait_for
+from ui import (
+    STORE,
+    SwitchableTransport,
+    drained,
+    render_segments,
+    screen_lines,
+    screen_text,
+    send_burst,
+    wait_for,
+)
 
 from storeassist_tui.app import StoreAssistApp
 from storeassist_tui.client import BackendClient
@@ -318,7 +327,7 @@ async def test_esc_cancels_the_not_found_question(pick_app: Ctx) -> None:
     await ctx.pilot.press("escape")
     await ctx.until("Cancelled")
     await ctx.pilot.press("enter")
-    await ctx.pilot.pause(0.2)
+    await drained(ctx.pilot)  # that Enter handled to the end: it marked nothing
     assert isinstance(ctx.app.screen, PickWalkScreen)
     assert sum(ln.not_found for ln in ctx.order(order.id).lines) == 0
 
@@ -404,7 +413,7 @@ async def test_backend_down_mid_walk_then_back_loses_and_doubles_nothing(
         await ctx.until(lambda: sum(ln.picked for ln in ctx.order(order.id).lines) >= 2)
         transport.lose_answers = False
         await ctx.settled(order.id, 3)
-        await ctx.pilot.pause(0.3)
+        await drained(ctx.pilot)  # every scan handled: none is sent again later
         assert sum(ln.picked for ln in ctx.order(order.id).lines) == 3
         assert ctx.actions(order.id).count(("picked", "scan")) == 3
         assert "Offline" not in ctx.text()
@@ -748,7 +757,8 @@ async def test_esc_stops_waiting_for_an_unreachable_backend(
         transport.down = False
         ctx.scan(codes[0])
         await ctx.settled(order.id, 1)
-        await pilot.pause(0.3)
+        await drained(pilot)
+        await ctx.until(lambda: not app.client.journal.voids)  # the stopped scans were voided
         assert sum(ln.picked for ln in ctx.order(order.id).lines) == 1
         await pilot.press("escape")
         await ctx.until(lambda: isinstance(app.screen, PickQueueScreen))
@@ -785,7 +795,7 @@ async def test_any_key_but_enter_withdraws_log_out_on_home(pick_app: Ctx) -> Non
         await ctx.pilot.press(other)
         await ctx.until(lambda: "Log out?" not in ctx.text())
         await ctx.pilot.press("enter")
-        await ctx.pilot.pause(0.3)
+        await drained(ctx.pilot)
         assert ctx.app.session is not None
         if other == "x":  # the typed x was ended by that Enter: an entry, never a yes
             await ctx.until("No order x")

@@ -103,3 +103,11 @@ def test_backspace_edits_what_was_typed() -> None:
     feed(buf, [*"SKU-10009"], SLOW)
     buf.backspace(200.0)
     assert buf.end("enter", 200.2) == Entry("SKU-1000", True)
+
+
+def test_the_limit_is_128_characters_as_the_readme_says() -> None:
+    buf = ScanBuffer()
+    buf.add("8" * 128, 0.0)
+    assert buf.end("enter", 0.0) == Entry("8" * 128, False)
+    buf.add("9" * 129, 0.0)
+    assert buf.end("enter", 0.0) == Entry("", False, 129)

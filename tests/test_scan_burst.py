@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from ui import send_burst, wait_for
+from ui import drained, send_burst, wait_for
 
 from storeassist_tui import barcodes
 from storeassist_tui.app import StoreAssistApp
@@ -70,7 +70,7 @@ async def test_200_scans_posted_back_to_back_are_each_counted_once_in_order(
         send_burst(app, NUMBER + "\r" + "".join(c + "\r" for c in codes))
         await wait_for(pilot, lambda: len(counted(demo_db, people["lee"], order_id)) >= SCANS, timeout=90)
         await wait_for(pilot, lambda: isinstance(app.screen, PickWalkScreen) and app.screen.units == (SCANS, SCANS))
-        await pilot.pause(0.3)
+        await drained(pilot)  # every scan handled: nothing more is coming
     got = counted(demo_db, people["lee"], order_id)
     assert [c for c, _ in got] == [clean(c) for c in codes]
     assert {entry for _, entry in got} == {"scan"}
@@ -118,7 +118,7 @@ def test_200_scans_through_a_real_pty_are_each_counted_once_in_order(tmp_path: P
         while len(counted(db, lee, order_id)) < SCANS and time.monotonic() < deadline:
             time.sleep(0.2)
         _wait_screen(session, f"{SCANS}/{SCANS}")
-        time.sleep(0.5)
+        _wait_screen(session, "All units done")  # said after the last scan's answer, and only then
         got = counted(db, lee, order_id)
         assert [c for c, _ in got] == [clean(c) for c in codes]
         assert {entry for _, entry in got} == {"scan"}
