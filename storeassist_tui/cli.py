@@ -105,8 +105,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     db = _db(args)
     kind = "SQLite" if db.is_sqlite else "PostgreSQL"
     print(f"storeassist: serving on http://{args.host}:{args.port} ({kind}); Ctrl+C stops", flush=True)
+    # proxy_headers off: uvicorn would trust X-Forwarded-For from any loopback peer; the app
+    # reads it only from STOREASSIST_TRUSTED_PROXIES (server/limits.py).
     uvicorn.run(create_app(db, settings), host=args.host, port=args.port, log_level=args.log_level,
-                access_log=args.access_log)
+                access_log=args.access_log, proxy_headers=False)
     return 0
 
 

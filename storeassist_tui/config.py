@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from pathlib import Path
@@ -24,6 +25,17 @@ def default_data_dir() -> Path:
 
 def default_config_file() -> Path:
     return Path(os.environ.get("STOREASSIST_CONFIG", Path(user_config_dir(APP_NAME, appauthor=False)) / "config.toml"))
+
+
+def proxy_networks(text: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """'10.0.0.5, 10.1.0.0/16' as networks (an address is a network of one)."""
+    networks = []
+    for item in filter(None, (p.strip() for p in text.split(","))):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ValueError(f"{item[:60]!r} is not an IP address or network") from None
+    return tuple(networks)
 
 
 def default_database_url() -> str:
@@ -52,6 +64,13 @@ class Settings(BaseSettings):
     secret_key: str = ""  # signs customer check-in links; empty = generated once and kept in the database
     public_url: str = "http://localhost:8000"  # base of customer check-in links
     demo: bool | None = None  # show demo credentials on login; None = only on the embedded default database
+    # Proxies whose X-Forwarded-For names the client (addresses or networks, comma-separated);
+    # empty = never trusted, so no client can pick the address its badge tries are counted on.
+    trusted_proxies: str = ""
+    # Request bodies past these are refused unread (413). The API's bodies are small; the
+    # platform's largest order (500 lines of escaped non-Latin text, pretty-printed) is ~1.3 MB.
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024, le=64 * 1024 * 1024)
+    max_intake_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024, le=256 * 1024 * 1024)
 
     @field_validator("backend", "public_url")
     @classmethod
@@ -60,6 +79,12 @@ class Settings(BaseSettings):
         if value and not re.match(r"^https?://[^/\s]+(/\S*)?$", value):
             raise ValueError(f"{value[:60]!r} is not an http:// or https:// URL")
         return value.rstrip("/")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        proxy_networks(value)  # refuses what is not an address or a network
+        return value.strip()
 
     @classmethod
     def settings_customise_sources(

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 import pytest
+from sqlmodel import select
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -37,6 +38,8 @@ from storeassist_tui.screens.login import LoginScreen
 from storeassist_tui.screens.orders import OrdersScreen
 from storeassist_tui.screens.pick_queue import PickQueueScreen
 from storeassist_tui.screens.stage import StageScreen
+from storeassist_tui.store.db import Database
+from storeassist_tui.store.models import Associate
 from storeassist_tui.widgets import Hint, TitleBar
 
 # What the user sees -----------------------------------------------------------------------------
@@ -112,32 +115,36 @@ async def test_wrong_pin_says_tries_left_on_one_line_and_stays_on_login(backend:
         text = screen_text(app)
         assert "****" in text and "9999" not in text  # the PIN is masked, in ASCII
         await pilot.press("enter")
-        await wait_for(pilot, lambda: "tries left" in screen_text(app))
-        lines = [ln for ln in screen_text(app).splitlines() if "tries left" in ln]
-        assert len(lines) == 1 and "Wrong user name or PIN (5 tries left)" in lines[0]
+        await wait_for(pilot, lambda: "Wrong user name or PIN" in screen_text(app))
+        lines = [ln for ln in screen_text(app).splitlines() if "Wrong user name or PIN" in ln]
+        assert len(lines) == 1
         assert isinstance(app.screen, LoginScreen)
         assert app.session is None and backend.token == ""
         # The message is in reverse video: seen without colour.
-        assert all(s.style and s.style.reverse for s in styled(app, "tries left"))
+        assert all(s.style and s.style.reverse for s in styled(app, "Wrong user name or PIN"))
         # The user name stays, the PIN is cleared for the next try.
         screen = app.screen
         assert screen.user_field.value == "pat" and screen.pin_field.value == ""
         assert app.focused is screen.pin_field
 
 
-async def test_six_wrong_pins_lock_the_account(backend: BackendClient) -> None:
+def _failures(db: Database, username: str) -> tuple[int, bool]:
+    with db.read() as s:
+        a = s.exec(select(Associate).where(Associate.username == username)).one()
+        return a.failed_logins, a.locked_until is not None
+
+
+async def test_six_wrong_pins_lock_the_account(backend: BackendClient, demo_db: Database) -> None:
     app = StoreAssistApp(backend)
     async with app.run_test(size=(80, 24)) as pilot:
         await type_text(pilot, "pat")
         await pilot.press("enter")
-        for left in range(5, 0, -1):
+        for n in range(1, 7):  # each answered like an unknown name: the database shows the count
             await type_text(pilot, "0000")
             await pilot.press("enter")
-            await wait_for(pilot, lambda n=left: f"({n} tries left)" in screen_text(app))
-        await type_text(pilot, "0000")
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: "locked" in screen_text(app).lower())
-        # Even the right PIN is refused now, with the backend's lock-out line.
+            await wait_for(pilot, lambda n=n: _failures(demo_db, "pat") == (n % 6, n == 6))
+            await wait_for(pilot, lambda: "Wrong user name or PIN" in screen_text(app))
+        # The right PIN is refused now, with the backend's lock-out line.
         await type_text(pilot, "1111")
         await pilot.press("enter")
         await wait_for(pilot, lambda: "try again in" in screen_text(app))
@@ -167,17 +174,16 @@ async def test_terminal_of_another_store_refuses_the_associate(backend: BackendC
         assert "Ctrl+Q Quit" in screen_text(app)
 
 
-async def test_badge_scanned_after_a_wrong_pin_is_a_badge(backend: BackendClient) -> None:
+async def test_badge_scanned_after_a_wrong_pin_is_a_badge(backend: BackendClient, demo_db: Database) -> None:
     app = StoreAssistApp(backend, poll_interval_s=0.1)
     async with app.run_test(size=(40, 16)) as pilot:
         await log_in(pilot, "lee", "9999")
-        await wait_for(pilot, lambda: "(5 tries left)" in screen_text(app))
+        await wait_for(pilot, lambda: "Wrong user name or PIN" in screen_text(app))
         await type_text(pilot, "B-1002")  # the focus is on the PIN field now
         await pilot.press("enter")
         await on_home(pilot, "Hana Handoff")
-    # The badge was not taken as lee's PIN: one failure so far, so the next leaves 4 tries.
-    with pytest.raises(BackendError, match="4 tries left"):
-        await backend.login("lee", "0000")
+    # The badge was not taken as lee's PIN: one failure so far.
+    assert _failures(demo_db, "lee") == (1, False)
 
 
 async def test_wrong_badge_then_right_one_back_to_back_logs_in(backend: BackendClient) -> None:

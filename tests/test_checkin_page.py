@@ -207,3 +207,43 @@ async def test_picked_up_or_canceled_orders_get_a_clear_page(
     r = await api.post(other.path, data={"location": "curbside", "spot": "P1"})
     assert r.status_code == 409 and "is canceled" in _text(r)
     assert await _checkins(api, pat, other.id) == []
+
+
+# The page runs no script and loads nothing: every source is 'none' but the inline style sheet,
+# the form posts only back to us, and no other site may frame it.
+EXPECTED_CSP = {
+    "default-src": ["'none'"],
+    "style-src": ["'unsafe-inline'"],
+    "form-action": ["'self'"],
+    "base-uri": ["'none'"],
+    "frame-ancestors": ["'none'"],
+}
+
+
+def _csp(r: httpx.Response) -> dict[str, list[str]]:
+    policies = r.headers.get_list("content-security-policy")
+    assert len(policies) == 1, policies
+    directives: dict[str, list[str]] = {}
+    for part in filter(None, (p.strip() for p in policies[0].split(";"))):
+        name, *sources = part.split()
+        assert name.lower() not in directives, f"{name} twice"
+        directives[name.lower()] = sources
+    return directives
+
+
+async def test_every_page_carries_the_exact_restrictive_headers(api: httpx.AsyncClient, staged: Staged) -> None:
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    answers = [
+        await api.get(staged.path),
+        await api.get("/checkin/forged-token"),
+        await api.post(staged.path, content="location=curbside&spot=Z9", headers=form),  # refused: no such spot
+        await api.post(staged.path, content="note=" + "x" * 20_000, headers=form),  # too big
+        await api.post(staged.path, content="location=in_store", headers=form),  # checked in
+    ]
+    assert [r.status_code for r in answers] == [200, 404, 400, 413, 200]
+    for r in answers:
+        csp = _csp(r)
+        assert csp == EXPECTED_CSP, csp
+        assert not any("*" in s or s.startswith(("http", "data:")) for sources in csp.values() for s in sources)
+        assert r.headers["cache-control"] == "no-store" and r.headers["referrer-policy"] == "no-referrer"
+        assert r.headers["x-content-type-options"] == "nosniff"

@@ -40,16 +40,39 @@ def test_login_by_pin_and_by_badge(demo_db: Database) -> None:
         assert s.get(AuthToken, auth.token_digest(by_pin.token)) is not None
 
 
-def test_wrong_pin_counts_down_then_locks_for_30_minutes(demo_db: Database) -> None:
-    for left in (5, 4, 3, 2, 1):
-        with pytest.raises(AuthFailed, match=f"{left} tries left"):
+def _failures(db: Database, username: str) -> tuple[int, bool]:
+    with db.read() as s:
+        a = s.exec(select(Associate).where(Associate.username == username)).one()
+        return a.failed_logins, a.locked_until is not None
+
+
+def test_six_wrong_pins_lock_for_30_minutes_and_say_no_more_than_to_a_stranger(demo_db: Database) -> None:
+    for n in range(1, 7):
+        # Word for word what an unknown user name gets: no count of tries left, no "locked".
+        with pytest.raises(AuthFailed, match=r"^Wrong user name or PIN$"):
             auth.login(demo_db, POLICY, username="pat", secret="0000")
-    with pytest.raises(AccountLocked, match="locked for 30 min"):
+        assert _failures(demo_db, "pat") == (n % 6, n == 6)
+    with pytest.raises(AuthFailed, match=r"^Wrong user name or PIN$"):  # locked: a wrong PIN is not counted
         auth.login(demo_db, POLICY, username="pat", secret="0000")
-    with pytest.raises(AccountLocked):  # even the right PIN, while locked
+    assert _failures(demo_db, "pat") == (0, True)
+    with pytest.raises(AccountLocked, match="try again in 30 min"):  # the right PIN is told why
         auth.login(demo_db, POLICY, username="pat", secret="1111")
     later = utcnow() + timedelta(minutes=31)
     assert auth.login(demo_db, POLICY, username="pat", secret="1111", now=later).user.username == "pat"
+
+
+def test_a_lapsed_lock_out_allows_the_full_number_of_tries_again(demo_db: Database) -> None:
+    # Kills a lock-out that leaves the failure count as it was: the next miss would relock.
+    for _ in range(6):
+        with pytest.raises(AuthFailed):
+            auth.login(demo_db, POLICY, username="pat", secret="0000")
+    later = utcnow() + timedelta(minutes=31)
+    for _ in range(5):
+        with pytest.raises(AuthFailed):
+            auth.login(demo_db, POLICY, username="pat", secret="0000", now=later)
+    assert _failures(demo_db, "pat") == (5, True)  # the lapsed lock-out's time is still recorded
+    assert auth.login(demo_db, POLICY, username="pat", secret="1111", now=later).user.username == "pat"
+    assert _failures(demo_db, "pat") == (0, False)
 
 
 def test_unlock_by_administrator(demo_db: Database) -> None:

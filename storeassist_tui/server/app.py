@@ -15,6 +15,8 @@ from fastapi.responses import JSONResponse
 from storeassist_tui.config import Settings
 from storeassist_tui.server import (
     checkin_page,
+    errors,
+    limits,
     routes_auth,
     routes_orders,
     routes_platform,
@@ -30,7 +32,7 @@ log = logging.getLogger("storeassist.server")
 
 
 def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"code": code, "message": message}, status_code=status, headers=headers)
+    return errors.error_response(status, code, message, headers)  # one line, no control characters
 
 
 def validation_message(errors: Sequence[Any]) -> str:
@@ -76,4 +78,7 @@ def create_app(db: Database, settings: Settings) -> FastAPI:
 
     for module in (routes_auth, routes_queues, routes_orders, routes_requests, routes_platform, checkin_page):
         app.include_router(module.router)
+    errors.install(app)
+    app.add_middleware(limits.BodyLimit, limit=settings.max_body_bytes, intake_limit=settings.max_intake_body_bytes)
+    app.add_middleware(limits.ForwardedFor, proxies=settings.trusted_proxies)
     return app

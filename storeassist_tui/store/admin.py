@@ -18,6 +18,8 @@ from storeassist_tui.store.roles import permissions_of
 
 _CODE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _USERNAME = re.compile(r"^[a-z0-9_.-]{2,64}$")
+_SPOT_MAX = 40  # a check-in keeps the chosen spot in 40 characters (CheckIn.spot)
+_NAME_MAX = 200  # Associate.display_name
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -69,8 +71,8 @@ def validate_store(s: StoreSettings) -> None:
         raise InvalidInput("Pickup lead time: 0 to 20160 minutes")
     if not 1 <= s.cleanup_days <= 90:
         raise InvalidInput("Clean-up window: 1 to 90 days")
-    if any(not _CODE.match(p) for p in s.parking_spots):
-        raise InvalidInput("Parking spots: names of letters, digits or _.-")
+    if any(not _CODE.match(p) or len(p) > _SPOT_MAX for p in s.parking_spots):
+        raise InvalidInput(f"Parking spots: names of 1 to {_SPOT_MAX} letters, digits or _.-")
 
 
 def add_store(db: Database, s: StoreSettings) -> StoreSettings:
@@ -152,6 +154,8 @@ def add_user(
         raise InvalidInput("Give at least one store the associate works in")
     if badge is not None and not _CODE.match(badge):
         raise InvalidInput("Badge code: 1 to 64 letters, digits or _.-")
+    if len(display_name.strip()) > _NAME_MAX:  # measured as stored, stripped
+        raise InvalidInput(f"Name: at most {_NAME_MAX} characters")
     if active_from and active_to and active_to <= active_from:
         raise InvalidInput("Active to must be after active from")
     with db.write() as session:

@@ -108,6 +108,11 @@ def account_state(a: Associate, now: datetime) -> str:
     return "active"
 
 
+# The one answer to a wrong user name or PIN, whether the user exists, is locked or has ended:
+# what the account's state is, is told only to who gives its right PIN (or badge).
+WRONG_CREDENTIALS = "Wrong user name or PIN"
+
+
 def _check_usable(a: Associate, now: datetime) -> None:
     state = account_state(a, now)
     if state == "locked" and a.locked_until:
@@ -161,27 +166,28 @@ def login(
                 session.add(LoginFailure(address=address, at=now))
             raise AuthFailed("Unknown badge; scan again or log in with your user name")
         _verify(_DUMMY_HASH, secret)  # same time as a real check: no probing for names
-        raise AuthFailed("Wrong user name or PIN")
-    _check_usable(found, now)
+        raise AuthFailed(WRONG_CREDENTIALS)
+    # The hash is checked even for a locked or ended account: same time, same answer as above.
     secret_ok = bool(badge) or _verify(found.secret_hash, secret)
+    if not secret_ok and account_state(found, now) == "locked":
+        raise AuthFailed(WRONG_CREDENTIALS)  # not counted: the lock-out runs its time
+    if secret_ok:
+        _check_usable(found, now)
     failure: AuthFailed | None = None
     with db.write() as session:
         # FOR UPDATE: concurrent wrong PINs each count (PostgreSQL; SQLite writers queue anyway)
         a = session.exec(select(Associate).where(Associate.id == found.id).with_for_update()).one()
-        _check_usable(a, now)  # it may have been locked while the PIN was being checked
         if not secret_ok:
-            a.failed_logins += 1
-            if a.failed_logins >= policy.lockout_failures:
-                a.failed_logins = 0
-                a.locked_until = now + timedelta(minutes=policy.lockout_minutes)
-                failure = AccountLocked(
-                    f"Account locked for {policy.lockout_minutes} min after {policy.lockout_failures} failed logins"
-                )
-            else:
-                left = policy.lockout_failures - a.failed_logins
-                failure = AuthFailed(f"Wrong user name or PIN ({left} tries left)")
-            session.add(a)
+            failure = AuthFailed(WRONG_CREDENTIALS)
+            if account_state(a, now) != "locked":  # locked meanwhile: not counted, as above
+                a.failed_logins += 1
+                if a.failed_logins >= policy.lockout_failures:
+                    # Counted afresh: a lapsed lock-out allows the full number of tries again.
+                    a.failed_logins = 0
+                    a.locked_until = now + timedelta(minutes=policy.lockout_minutes)
+                session.add(a)
         else:
+            _check_usable(a, now)  # it may have been locked while the PIN was being checked
             a.failed_logins = 0
             a.locked_until = None
             session.add(a)

@@ -26,6 +26,9 @@ _ORDER_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 DISPATCH_CODES = {1: "in_store", 8: "curbside"}
 MAX_CENTS = 10**9  # ten million in money: more is a mistake, not an order (and fits 32-bit columns)
 _S = Field(default="", max_length=100)
+# A barcode is stored as its match keys (upper-cased: "ß" becomes "SS", "ﬃ" "FFI"), so its limit
+# is measured on the keys: PostgreSQL refuses a longer key, SQLite would keep it.
+KEY_MAX: int = CatalogCode.__table__.c.key.type.length  # type: ignore[attr-defined]
 
 
 class Name(CleanModel):
@@ -77,6 +80,14 @@ class Location(CleanModel):
 class Product(CleanModel):
     barcode: str = Field(min_length=1, max_length=64)
     barcodeType: str | None = Field(default=None, max_length=32)
+
+    @model_validator(mode="after")
+    def _keys_fit(self) -> Product:
+        longest = max(match_keys(self.barcode, self.barcodeType), key=len, default="")
+        if len(longest) > KEY_MAX:
+            raise ValueError(f"barcode is too long once normalised: {len(longest)} characters as a "
+                             f"match key, at most {KEY_MAX} (upper-casing can lengthen text)")
+        return self
 
 
 class IntakeLine(CleanModel):

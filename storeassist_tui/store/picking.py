@@ -6,6 +6,7 @@ import json
 import uuid
 
 from pydantic import BaseModel
+from sqlalchemy import or_
 from sqlmodel import col, select
 
 from storeassist_tui import barcodes
@@ -114,6 +115,24 @@ def _keys_of(code: str) -> tuple[str, set[str]]:
         raise BadCode(str(exc)) from None
 
 
+def _item_name_in_store(tx: Tx, store_id: str, keys: set[str]) -> str:
+    """The text of a line of the store's own orders that carries one of `keys`, or "".
+
+    The catalogue is chain-wide and keeps the text of whichever order brought a code first (it
+    may be "Engraving for Jane Doe" of another store): an associate is told only what their
+    store's own orders say. Runs only for a wrong item, so a scan of the store's lines is fine.
+    """
+    found = tx.session.exec(
+        select(OrderLine.description)
+        .join(Order, col(Order.id) == col(OrderLine.order_id))
+        .where(Order.store_id == store_id,
+               or_(*(col(OrderLine.match_keys).contains(json.dumps(k), autoescape=True) for k in sorted(keys))))
+        .order_by(col(OrderLine.id).desc())
+        .limit(1)
+    ).first()
+    return found or ""
+
+
 def record_scan(
     db: Database, actor: Actor, order_ids: list[int], code: str, request_id: str,
     entry: str = "scan", quantity: int = 1, line_id: int | None = None,
@@ -130,11 +149,13 @@ def record_scan(
 
     def run(tx: Tx) -> ScanResult:
         candidates: list[tuple[Order, OrderLine]] = []
+        store_id = ""
         for oid in dict.fromkeys(order_ids):
             o = tx.session.get(Order, oid)
             if o is None:
                 raise NotFound("No such order")
             actor.require_store(o.store_id)
+            store_id = o.store_id
             _require_mine(tx, o)
             for ln in order_lines(tx.session, oid):
                 if keys & set(json.loads(ln.match_keys)):
@@ -142,9 +163,11 @@ def record_scan(
         if not candidates:
             if bad_check:
                 raise BadCode(bad_check)
-            known = tx.session.exec(select(CatalogCode).where(col(CatalogCode.key).in_(keys))).first()
+            known = tx.session.exec(select(CatalogCode.key).where(col(CatalogCode.key).in_(keys))).first()
             if known is not None:
-                raise WrongItem(f"Wrong item: {known.description[:40]} is not on this order")
+                name = _item_name_in_store(tx, store_id, keys)
+                raise WrongItem(f"Wrong item: {name[:40]} is not on this order" if name
+                                else "Wrong item: it is not on this order")
             raise UnknownCode(f"Unknown code {text[:30]}: not an item of this order")
         if line_id is not None:
             candidates.sort(key=lambda c: c[1].id != line_id)  # the line on screen first

@@ -39,7 +39,7 @@ def _store(session: Session, actor: Actor, store_id: str) -> Store:
     actor.require_store(store_id, "store")
     store = session.get(Store, store_id)
     if store is None:
-        raise NotFound("No such store in your stores")
+        raise NotFound("No such store")
     return store
 
 

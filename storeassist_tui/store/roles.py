@@ -46,6 +46,7 @@ class Actor:
             raise Forbidden(f"{self.display_name} may not {_PERMISSION_WORDS[permission]}")
 
     def require_store(self, store_id: str, what: str = "order") -> None:
-        # Same answer as a missing thing, so an associate cannot probe other stores' numbers.
+        # Word for word the answer of a missing thing (store.txn, store.queries), so an associate
+        # cannot tell another store's ids from unused ones.
         if store_id not in self.store_ids:
-            raise NotFound(f"No such {what} in your stores")
+            raise NotFound(f"No such {what}")
