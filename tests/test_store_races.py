@@ -37,7 +37,7 @@ needs_pg = pytest.mark.skipif(not PG_URL, reason="needs PostgreSQL (STOREASSIST_
 @pytest.fixture
 def patient(demo_db: Database) -> Iterator[Database]:
     """The racers' own engine: they must wait for the frozen replica however long the test takes
-    to see them all parked, so no lock or statement timeout applies to them."""
+    to see them all parked, so none of the request bounds (db.Timeouts) applies to them."""
     db = Database(demo_db.url)
 
     @event.listens_for(db.engine, "connect")
@@ -45,6 +45,7 @@ def patient(demo_db: Database) -> Iterator[Database]:
         with dbapi_conn.cursor() as cur:
             cur.execute("SET lock_timeout = 0")
             cur.execute("SET statement_timeout = 0")
+            cur.execute("SET idle_in_transaction_session_timeout = 0")  # the feed test's slow writer
         dbapi_conn.commit()
 
     yield db

@@ -134,7 +134,7 @@ class Database:
         self.url = url
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         self.timeouts = t = timeouts or Timeouts()
-        kwargs: dict[str, Any] = {"echo": echo, "pool_timeout": t.connect_s}
+        kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -142,11 +142,11 @@ class Database:
             # One connection per server thread (server/app.py THREADS), kept open: each new one
             # costs the PRAGMAs of _sqlite_setup.
             if parsed.database and parsed.database != ":memory:":
-                kwargs.update(pool_size=8, max_overflow=8)
+                kwargs.update(pool_size=8, max_overflow=8, pool_timeout=t.connect_s)
         else:
             if parsed.drivername == "postgresql":
                 url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-            kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
+            kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True, pool_timeout=t.connect_s)
             # Per connection, so every statement of every replica is bounded (see Timeouts).
             kwargs["connect_args"] = {
                 "connect_timeout": max(2, round(t.connect_s)),
