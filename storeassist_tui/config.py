@@ -61,6 +61,15 @@ class Settings(BaseSettings):
     # Longer than the backend's own waits (SQLite busy, PostgreSQL lock timeouts), so that an
     # answer it is still working on is not taken for an outage.
     request_timeout_s: float = Field(default=15.0, ge=0.5, le=300)
+    # How long a request may wait on the database before it answers 503 "unavailable" (retryable);
+    # the same defaults as store.db.Timeouts. PostgreSQL: the most a request waits for a row lock
+    # another replica holds (a frozen replica stalls the others at most this long) ...
+    db_lock_timeout_s: float = Field(default=1.5, gt=0, le=60)
+    db_statement_timeout_s: float = Field(default=10.0, gt=0, le=3600)  # ... a runaway query ...
+    # ... and a transaction left idle (its replica frozen) is ended, freeing its locks, after this.
+    db_idle_in_transaction_timeout_s: float = Field(default=5.0, gt=0, le=3600)
+    # SQLite: the wait for the one writer; keep it under the client's request timeout.
+    sqlite_busy_timeout_s: float = Field(default=3.0, gt=0, le=60)
     secret_key: str = ""  # signs customer check-in links; empty = generated once and kept in the database
     public_url: str = "http://localhost:8000"  # base of customer check-in links
     demo: bool | None = None  # show demo credentials on login; None = only on the embedded default database

@@ -10,13 +10,16 @@ from storeassist_tui.client import BackendClient
 from storeassist_tui.config import Settings
 from storeassist_tui.server import create_app
 from storeassist_tui.store import demo, migrate
-from storeassist_tui.store.db import Database
+from storeassist_tui.store.db import Database, Timeouts
 from storeassist_tui.store.models import Store
 
 
 def open_database(settings: Settings, *, seed_if_empty: bool = False) -> Database:
     """Open and migrate to head; with seed_if_empty, a new database gets the demo store."""
-    db = Database(settings.resolved_database_url())
+    db = Database(settings.resolved_database_url(), timeouts=Timeouts(
+        lock_s=settings.db_lock_timeout_s, statement_s=settings.db_statement_timeout_s,
+        idle_in_transaction_s=settings.db_idle_in_transaction_timeout_s,
+        sqlite_busy_s=settings.sqlite_busy_timeout_s))
     migrate.upgrade(db)
     if seed_if_empty:
         with db.read() as session:

@@ -25,8 +25,8 @@ from storeassist_tui.server import (
 )
 from storeassist_tui.server.deps import Context
 from storeassist_tui.server.etag import Answers
-from storeassist_tui.store.db import Database
-from storeassist_tui.store.errors import DomainError
+from storeassist_tui.store.db import Database, unavailable
+from storeassist_tui.store.errors import DomainError, Unavailable
 
 log = logging.getLogger("storeassist.server")
 
@@ -65,6 +65,8 @@ def create_app(db: Database, settings: Settings) -> FastAPI:
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        if isinstance(exc, Unavailable):  # an outage: the client sends the same request again
+            headers = {"Retry-After": str(exc.retry_after_s)}
         return _error(exc.status, exc.code, exc.message, headers)
 
     @app.exception_handler(RequestValidationError)
@@ -73,6 +75,9 @@ def create_app(db: Database, settings: Settings) -> FastAPI:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        down = unavailable(exc)  # a database failure met outside the store's transactions
+        if down is not None:
+            return await _domain(request, down)
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return _error(500, "internal", "Internal error; nothing was changed, please try again")
 

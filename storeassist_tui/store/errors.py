@@ -41,6 +41,13 @@ class StaleOrder(DomainError):
     code, status = "conflict", 409
 
 
+class Unavailable(DomainError):
+    """The database cannot answer now (down, restarting, a lock held too long): send again soon."""
+
+    code, status = "unavailable", 503
+    retry_after_s = 2
+
+
 class RequestIdReused(DomainError):
     code, status = "request_id_reused", 409
 

@@ -113,11 +113,15 @@ class Tx:
 
 
 def _retryable(exc: Exception) -> bool:
-    """A lost race that a fresh run settles: the order changed under us, another writer took the
-    same unique key, or PostgreSQL broke a deadlock or serialization conflict."""
-    if isinstance(exc, (StaleOrder, IntegrityError)):
+    """A lost race that a fresh run settles: the order changed under us, or PostgreSQL broke a
+    deadlock or serialization conflict. Any other IntegrityError is a bug and is raised."""
+    if isinstance(exc, StaleOrder):
         return True
     return getattr(getattr(exc, "orig", None), "sqlstate", None) in ("40P01", "40001")
+
+
+class _InFlight(Exception):
+    """Another copy of this request (same id) committed while we waited for it: replay its answer."""
 
 
 def check_entry(entry: str) -> None:
@@ -141,8 +145,9 @@ def mutate(
 ) -> T:
     """Run `fn` in one write transaction, at most once per request id.
 
-    A repeated request id answers what the first call answered and changes nothing; a lost
-    optimistic-lock race is retried on fresh state, so the loser sees what the winner did.
+    A repeated request id answers what the first call answered and changes nothing, also when
+    the copies run at the same time; a lost optimistic-lock race is retried on fresh state, so
+    the loser sees what the winner did.
     """
     check_request_id(request_id)
     for attempt in range(_ATTEMPTS):
@@ -154,23 +159,29 @@ def mutate(
                         raise RequestIdReused("That request id was already used for something else")
                     return result_type.model_validate_json(done.result)
                 tx = Tx(session, actor, now or utcnow())
+                # Claim the request id before any work: a copy of this request already in flight
+                # (a client's retry after its timeout) holds the key, so on PostgreSQL we wait here
+                # for it to commit and then answer what it answered (SQLite's BEGIN IMMEDIATE has
+                # already made us wait). If it rolled back instead, the key is ours.
+                record = RequestRecord(request_id=request_id, associate_id=actor.id if actor else None,
+                                       operation=operation, created_at=tx.now)
+                session.add(record)
+                try:
+                    session.flush()
+                except IntegrityError:  # only this row is being written: the clash is on its key
+                    raise _InFlight from None
                 result = fn(tx)
                 tx.finish()
-                session.add(
-                    RequestRecord(
-                        request_id=request_id,
-                        associate_id=actor.id if actor else None,
-                        operation=operation,
-                        result=result.model_dump_json(),
-                        created_at=tx.now,
-                    )
-                )
+                record.result = result.model_dump_json()
+                session.add(record)
                 session.flush()
             return result
+        except _InFlight:
+            continue  # the next round reads the recorded answer
         except (StaleOrder, DBAPIError) as exc:
             if not _retryable(exc):
                 raise
             if attempt == _ATTEMPTS - 1:
                 raise StaleOrder("The order is busy on another terminal; try again") from None
             time.sleep(random.uniform(0.001, 0.01) * (attempt + 1))  # let the winner finish
-    raise AssertionError("unreachable")
+    raise StaleOrder("The order is busy on another terminal; try again")  # in flight on every round
