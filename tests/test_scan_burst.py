@@ -10,6 +10,9 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -92,73 +95,70 @@ def _wait_screen(session: str, needle: str, timeout: float = 30.0) -> None:
         time.sleep(0.1)
 
 
-@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (CI installs it)")
-def test_200_scans_through_a_real_pty_are_each_counted_once_in_order(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'burst.db'}"
+@dataclass
+class PtyApp:
+    """The real app in a real pty (tmux), Pat on the pick queue, over a fresh SQLite file."""
+
+    session: str
+    db: Database
+    lee: Actor
+    order_id: int
+    codes: list[str]
+
+
+@contextmanager
+def pick_queue_in_a_pty(tmp_path: Path, name: str, term: str, orders: int) -> Iterator[PtyApp]:
+    url = f"sqlite:///{tmp_path / f'{name}.db'}"
     db = Database(url)
     migrate.upgrade(db)
-    demo.seed_demo(db, orders=40)
+    demo.seed_demo(db, orders=orders)
     order_id, codes = big_order(db)
     from storeassist_tui.store import auth
 
     lee = auth.authenticate(db, auth.login(db, auth.AuthPolicy(), username="lee", secret="3333").token)[0]
     exe = Path(sys.executable).with_name("storeassist")
-    session = f"burst{tmp_path.name[-8:]}".replace(".", "")
+    session = f"{name}{tmp_path.name[-8:]}".replace(".", "")
     _tmux("new-session", "-d", "-s", session, "-x", "80", "-y", "24",
-          f"env TERM=xterm-256color STOREASSIST_DATABASE_URL={url} {exe}")
+          f"env {term} STOREASSIST_DATABASE_URL={url} XDG_DATA_HOME={tmp_path / 'data'} {exe}")
     try:
         _wait_screen(session, "Log in")
         _tmux("send-keys", "-t", session, "B-1001", "Enter")
         _wait_screen(session, "1 Pick")
         _tmux("send-keys", "-t", session, "1")
         _wait_screen(session, "Pick queue")
-        keys = [NUMBER, "Enter"] + [k for c in codes for k in (c, "Enter")]
-        _tmux("send-keys", "-t", session, *keys)  # one write: every scan back to back, no delay
-        deadline = time.monotonic() + 120
-        while len(counted(db, lee, order_id)) < SCANS and time.monotonic() < deadline:
-            time.sleep(0.2)
-        _wait_screen(session, f"{SCANS}/{SCANS}")
-        _wait_screen(session, "All units done")  # said after the last scan's answer, and only then
-        got = counted(db, lee, order_id)
-        assert [c for c, _ in got] == [clean(c) for c in codes]
-        assert {entry for _, entry in got} == {"scan"}
+        yield PtyApp(session, db, lee, order_id, codes)
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
         db.dispose()
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (CI installs it)")
+def test_200_scans_through_a_real_pty_are_each_counted_once_in_order(tmp_path: Path) -> None:
+    with pick_queue_in_a_pty(tmp_path, "burst", "TERM=xterm-256color", 40) as pty:
+        keys = [NUMBER, "Enter"] + [k for c in pty.codes for k in (c, "Enter")]
+        _tmux("send-keys", "-t", pty.session, *keys)  # one write: every scan back to back, no delay
+        deadline = time.monotonic() + 120
+        while len(counted(pty.db, pty.lee, pty.order_id)) < SCANS and time.monotonic() < deadline:
+            time.sleep(0.2)
+        _wait_screen(pty.session, f"{SCANS}/{SCANS}")
+        _wait_screen(pty.session, "All units done")  # said after the last scan's answer, and only then
+        got = counted(pty.db, pty.lee, pty.order_id)
+        assert [c for c, _ in got] == [clean(c) for c in pty.codes]
+        assert {entry for _, entry in got} == {"scan"}
 
 
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed (CI installs it)")
 def test_sequences_that_are_no_keys_never_glue_onto_a_scan_in_a_real_pty(tmp_path: Path) -> None:
     """Unknown CSI, OSC, DCS, SS3 and a device-attributes answer, each right before a scan, all in
     one write: every scan is counted, none refused as "Unknown code [99~...". """
-    url = f"sqlite:///{tmp_path / 'stray.db'}"
-    db = Database(url)
-    migrate.upgrade(db)
-    demo.seed_demo(db, orders=5)
-    order_id, codes = big_order(db)
-    from storeassist_tui.store import auth
-
-    lee = auth.authenticate(db, auth.login(db, auth.AuthPolicy(), username="lee", secret="3333").token)[0]
-    exe = Path(sys.executable).with_name("storeassist")
-    session = f"stray{tmp_path.name[-8:]}".replace(".", "")
     strays = ["\x1b[99~", "\x1b]22;default\x07", "\x1bP1$r0m\x1b\\", "\x1bOz", "\x1b[?62;1;6c", "\x1b[97;5u"]
-    sent = codes[:len(strays)]
-    burst = NUMBER + "\r" + "".join(s + c + "\r" for s, c in zip(strays, sent, strict=True))
-    _tmux("new-session", "-d", "-s", session, "-x", "80", "-y", "24",
-          f"env TERM=vt220 LANG=C STOREASSIST_DATABASE_URL={url} {exe}")
-    try:
-        _wait_screen(session, "Log in")
-        _tmux("send-keys", "-t", session, "B-1001", "Enter")
-        _wait_screen(session, "1 Pick")
-        _tmux("send-keys", "-t", session, "1")
-        _wait_screen(session, "Pick queue")
-        _tmux("send-keys", "-t", session, "-H", *(f"{b:02x}" for b in burst.encode()))  # one write
+    with pick_queue_in_a_pty(tmp_path, "stray", "TERM=vt220 LANG=C", 5) as pty:
+        sent = pty.codes[:len(strays)]
+        burst = NUMBER + "\r" + "".join(s + c + "\r" for s, c in zip(strays, sent, strict=True))
+        _tmux("send-keys", "-t", pty.session, "-H", *(f"{b:02x}" for b in burst.encode()))  # one write
         deadline = time.monotonic() + 30
-        while len(counted(db, lee, order_id)) < len(sent) and time.monotonic() < deadline:
+        while len(counted(pty.db, pty.lee, pty.order_id)) < len(sent) and time.monotonic() < deadline:
             time.sleep(0.1)
-        got = counted(db, lee, order_id)
+        got = counted(pty.db, pty.lee, pty.order_id)
         assert [c for c, _ in got] == [clean(c) for c in sent]
-        assert "Unknown" not in _screen(session)
-    finally:
-        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
-        db.dispose()
+        assert "Unknown" not in _screen(pty.session)
