@@ -64,12 +64,18 @@ async def token(request: Request, ctx: Ctx) -> JSONResponse:
     else:
         form = {k: v[0] for k, v in parse_qs(raw).items()}
     if form.get("grant_type", "client_credentials") != "client_credentials":
-        return JSONResponse({"error": "unsupported_grant_type"}, status_code=400)
+        return _oauth_error(400, "unsupported_grant_type", "Only grant_type=client_credentials is supported")
     try:
         issued = await _issue(ctx, form.get("client_id", ""), form.get("client_secret", ""))
-    except platform_clients.InvalidClient:
-        return JSONResponse({"error": "invalid_client"}, status_code=401, headers={"Cache-Control": "no-store"})
+    except platform_clients.InvalidClient as exc:
+        return _oauth_error(401, "invalid_client", exc.message)
     return JSONResponse(issued.model_dump(), headers={"Cache-Control": "no-store"})
+
+
+def _oauth_error(status: int, error: str, message: str) -> JSONResponse:
+    """OAuth's `error` (what the platform logs), and our {"code", "message"} like every error answer."""
+    return JSONResponse({"error": error, "code": error, "message": message}, status_code=status,
+                        headers={"Cache-Control": "no-store"})
 
 
 async def _issue(ctx: Ctx, client_id: str, secret: str) -> platform_clients.IssuedToken:
