@@ -164,15 +164,18 @@ def cmd_store_add(args: argparse.Namespace) -> int:
 
 
 def cmd_store_list(args: argparse.Namespace) -> int:
-    from storeassist_tui.store import admin
+    from storeassist_tui.store import admin, pickup_points
 
-    stores = admin.list_stores(_db(args))
+    db = _db(args)
+    stores = admin.list_stores(db)
+    platform = pickup_points.states(db)
     for s in stores:
         rules = [name for name, on in (("curbside", s.curbside_enabled), ("signature", s.signature_required),
                                        ("id-check", s.id_check_required), ("rejection", s.rejection_allowed)) if on]
         spots = ",".join(s.parking_spots) or "-"
         print(f"{s.id}\t{s.name}\t{s.timezone}\tlead {s.lead_time_minutes} min\t{' '.join(rules) or '-'}"
-              f"\tspots {spots}\tclean-up {s.cleanup_days} d")
+              f"\tspots {spots}\tclean-up {s.cleanup_days} d"
+              + (f"\tplatform: {platform[s.id]}" if s.id in platform else ""))
     if not stores:
         print("no stores yet: storeassist store add --id ... --name ...")
     return 0
@@ -227,6 +230,37 @@ def cmd_key_add(args: argparse.Namespace) -> int:
     from storeassist_tui.store import auth
 
     print(auth.new_integration_key(_db(args), args.name))
+    return 0
+
+
+def cmd_platform_add(args: argparse.Namespace) -> int:
+    from storeassist_tui.store import platform_clients
+
+    c = platform_clients.add_client(_db(args), args.name, args.merchant_id)
+    print(f"platform client {c.name} added" + (f" for merchant {c.merchant_id}" if c.merchant_id else "")
+          + "; enter these on the platform (the secret is shown only now):")
+    print(f"consumer id:     {c.consumer_id}")
+    print(f"consumer secret: {c.consumer_secret}")
+    return 0
+
+
+def cmd_platform_revoke(args: argparse.Namespace) -> int:
+    from storeassist_tui.store import platform_clients
+
+    platform_clients.revoke_client(_db(args), args.name)
+    print(f"platform client {args.name} revoked: its secret and tokens no longer work")
+    return 0
+
+
+def cmd_platform_list(args: argparse.Namespace) -> int:
+    from storeassist_tui.store import platform_clients
+
+    clients = platform_clients.list_clients(_db(args))
+    for c in clients:
+        state = f"revoked {c.revoked_at:%Y-%m-%d %H:%M}" if c.revoked_at else "active"
+        print(f"{c.name}\t{c.consumer_id}\tmerchant {c.merchant_id or '-'}\t{state}")
+    if not clients:
+        print("no platform clients: storeassist platform add NAME --merchant-id ID")
     return 0
 
 
@@ -311,6 +345,18 @@ def build_parser() -> argparse.ArgumentParser:
     a = k.add_parser("add", parents=[common], help="create a key for the commerce platform (printed once)")
     a.add_argument("name")
     a.set_defaults(func=cmd_key_add)
+
+    pl = sub.add_parser("platform", help="the commerce platform's credentials (it calls us)").add_subparsers(
+        title="commands", metavar="COMMAND", required=True)
+    a = pl.add_parser("add", parents=[common], help="create a consumer id and secret (the secret is printed once)")
+    a.add_argument("name")
+    a.add_argument("--merchant-id", default="", help="the platform's merchant (tenant) id this client acts for")
+    a.set_defaults(func=cmd_platform_add)
+    a = pl.add_parser("revoke", parents=[common], help="revoke a client: its secret and tokens stop working")
+    a.add_argument("name")
+    a.set_defaults(func=cmd_platform_revoke)
+    a = pl.add_parser("list", parents=[common], help="list the platform clients")
+    a.set_defaults(func=cmd_platform_list)
 
     e = sub.add_parser("expire", parents=[common], help="expire staged orders past the clean-up window")
     e.set_defaults(func=cmd_expire)

@@ -136,6 +136,7 @@ class Line(BaseModel):
     dept_seq: int = 0
     aisle: str
     codes: list[Code]
+    substitution_allowed: bool | None = None
 
 
 class Refund(BaseModel):
@@ -162,6 +163,7 @@ class OrderDetail(OrderSummary):
     close_reason: str
     version: int
     closes_when_finished: bool = False  # finishing the pick now closes the order (nothing found)
+    notes: str = ""  # the customer's instructions (picker and hand-off)
     lines: list[Line]
     refunds: list[Refund]
 

@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     db_idle_in_transaction_timeout_s: float = Field(default=5.0, gt=0, le=3600)
     # SQLite: the wait for the one writer; keep it under the client's request timeout.
     sqlite_busy_timeout_s: float = Field(default=3.0, gt=0, le=60)
+    # Bearer tokens of the commerce platform's token endpoint: the platform caches a token 540 s
+    # and does not drop it on a 401, so a token must outlive that comfortably.
+    platform_token_lifetime_s: int = Field(default=3600, ge=1, le=7 * 86400)
     secret_key: str = ""  # signs customer check-in links; empty = generated once and kept in the database
     public_url: str = "http://localhost:8000"  # base of customer check-in links
     demo: bool | None = None  # show demo credentials on login; None = only on the embedded default database

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from storeassist_tui.app import StoreAssistApp
 
 T = TypeVar("T")
+CANCELED_BY_PLATFORM = "canceled_by_platform"  # the backend's code: the order was cancelled under us
 RETRY_DELAYS_S = (0.5, 1.0, 2.0, 4.0, 5.0)
 
 
@@ -202,6 +203,19 @@ class StoreScreen(Screen[None]):
             bar.show(text, error=True, kind=kind)
         if bell:
             self.app.bell()
+
+    async def leave_if_canceled(self, error: BaseException) -> bool:
+        """The store system (the commerce platform) cancelled the order this screen works on: say
+        so with the bell on the screen below (the queue) and go back to it. False for any other error."""
+        if not (isinstance(error, BackendError) and error.code == CANCELED_BY_PLATFORM):
+            return False
+        self.app.bell()
+        if self.is_current:
+            await self.app.pop_screen()
+        below = self.app.screen
+        if isinstance(below, StoreScreen):
+            below.fail(error.message, bell=False)
+        return True
 
     def on_screen_resume(self) -> None:
         """Shown again: the arrival banner still current is shown here too (every screen has it)."""

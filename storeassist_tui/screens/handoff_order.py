@@ -259,6 +259,8 @@ class HandoffOrderScreen(StoreScreen):
                 lambda: client.dispense(o.id, rejected=rejected, signature=signature, id_checked=self.id_checked,
                                         request_id=rid), f"hand-off of {o.number}")
         except BackendError as exc:
+            if await self.leave_if_canceled(exc):
+                return
             self._cancel_steps("Not handed off")
             self.fail(exc)
             return
@@ -288,6 +290,8 @@ class HandoffOrderScreen(StoreScreen):
             await self.until_committed(lambda: client.checkin(o.id, request_id=rid, **kwargs), f"check-in of {o.number}")
         except BackendError as exc:
             arrivals.unquiet(o.id)  # refused: the customer's own check-in later is an arrival
+            if await self.leave_if_canceled(exc):
+                return
             self.fail(exc)  # still checking in: the associate can scan another spot or press Enter
             return
         except BaseException:

@@ -109,6 +109,8 @@ def handoff_info(o: OrderDetail, now: datetime, tz: ZoneInfo) -> list[list[str]]
     (a short screen shows the first rows): who and where they wait, where the order is, what is
     missing, how to reach them."""
     rows = [[f"{o.number} {o.customer_name}", o.number]]
+    if o.notes:  # the customer's own words come right after who they are
+        rows.append([f"Customer note: {o.notes}", f"Note: {o.notes}"])
     c = o.checkin
     if c is not None:
         places = where(c)

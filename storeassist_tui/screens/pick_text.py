@@ -105,6 +105,13 @@ CODE_NAMES = {"UPCA": "UPC", "UPC": "UPC", "UPCE0": "UPC-E", "UPCE": "UPC-E", "E
               "GTIN": "GTIN", "PRICE_EMBEDDED_UPC": "Scale label"}
 
 
+def subst_word(line: Line) -> str:
+    """Whether the customer accepts a substitute for this line ("" when they did not say)."""
+    if line.substitution_allowed is None:
+        return ""
+    return "subst. OK" if line.substitution_allowed else "no subst."
+
+
 def detail_forms(line: Line, order: OrderDetail, tote: str) -> list[list[str]]:
     """The item detail, one list of forms per row."""
     looks = [p for p in (line.size and f"Size {line.size}", line.colour and f"Colour {line.colour}",
@@ -114,6 +121,11 @@ def detail_forms(line: Line, order: OrderDetail, tote: str) -> list[list[str]]:
     code_text = f"{CODE_NAMES.get(code.type or '', 'Code')} {code.code}" if code else ""
     where = f"Aisle {line.aisle}" if line.aisle else line.department
     rows = [[line.description]]
+    if line.substitution_allowed is not None:  # the customer's word on substitutes, before the search
+        rows[0] = [f"{line.description} ({subst_word(line)})", f"{line.description[:26]} ({subst_word(line)})",
+                   f"{subst_word(line)} {line.description}"]
+    if order.notes:
+        rows.append([f"Customer note: {order.notes}", f"Note: {order.notes}"])
     if tote:  # in a batch, which tote the unit goes to comes right after what it is
         rows.append([f"Tote {tote}: order {order.number} ({order.customer_name})",
                      f"Tote {tote}: {order.number}", f"Tote {tote}"])

@@ -416,6 +416,8 @@ class PickWalkScreen(StoreScreen):
                                     line_id=key[1] if key else None, request_id=request_id),
                 f"scan {code[:20]}")
         except BackendError as exc:
+            if await self.leave_if_canceled(exc):
+                return
             self._update_field()
             if exc.code in ("over_pick", "wrong_state"):
                 await self.refresh_orders()  # done elsewhere meanwhile: show it as it is
@@ -454,6 +456,8 @@ class PickWalkScreen(StoreScreen):
             order = await self.until_committed(
                 lambda: client.not_found(key[0], key[1], quantity, request_id=request_id), "not found")
         except BackendError as exc:
+            if await self.leave_if_canceled(exc):
+                return
             self.fail(exc)
             return
         before = {r.id for r in self.orders[order.id].refunds}
@@ -473,6 +477,8 @@ class PickWalkScreen(StoreScreen):
         try:
             order = await self.until_committed(lambda: client.skip(key[0], key[1], request_id=request_id), "skip")
         except BackendError as exc:
+            if await self.leave_if_canceled(exc):
+                return
             self.fail(exc)
             return
         self.orders[order.id] = order
@@ -512,6 +518,8 @@ class PickWalkScreen(StoreScreen):
                 order = await self.until_committed(
                     lambda oid=oid, rid=request_id: client.finish_pick(oid, request_id=rid), "finish")
             except BackendError as exc:
+                if await self.leave_if_canceled(exc):
+                    return
                 self.fail(exc)
                 return
             self.orders[oid] = order

@@ -18,6 +18,7 @@ from storeassist_tui.server import (
     errors,
     limits,
     routes_auth,
+    routes_faas,
     routes_orders,
     routes_platform,
     routes_queues,
@@ -81,9 +82,11 @@ def create_app(db: Database, settings: Settings) -> FastAPI:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return _error(500, "internal", "Internal error; nothing was changed, please try again")
 
-    for module in (routes_auth, routes_queues, routes_orders, routes_requests, routes_platform, checkin_page):
+    for module in (routes_auth, routes_queues, routes_orders, routes_requests, routes_platform, routes_faas,
+                   checkin_page):
         app.include_router(module.router)
     errors.install(app)
     app.add_middleware(limits.BodyLimit, limit=settings.max_body_bytes, intake_limit=settings.max_intake_body_bytes)
     app.add_middleware(limits.ForwardedFor, proxies=settings.trusted_proxies)
+    app.add_middleware(limits.CollapseSlashes)  # outermost: every path is read collapsed
     return app

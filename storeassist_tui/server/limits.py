@@ -4,6 +4,7 @@ client's address taken from X-Forwarded-For only when a configured proxy sent it
 from __future__ import annotations
 
 import ipaddress
+import re
 
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -12,6 +13,9 @@ from storeassist_tui.config import proxy_networks
 from storeassist_tui.server.errors import error_response
 
 INTAKE_PATH = "/api/v1/orders"  # POST: the platform's order-create, whose bodies are the largest
+FAAS_CREATE_PATH = "/api-proxy/service/supplychain/fulfillment/v1/faas/order/create"  # the same, its own path
+INTAKE_PATHS = (INTAKE_PATH, FAAS_CREATE_PATH)
+_SLASHES = re.compile(r"//+")
 
 
 class BodyTooLarge(StarletteHTTPException):
@@ -37,7 +41,7 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        intake = scope["method"] == "POST" and scope["path"].rstrip("/") == INTAKE_PATH
+        intake = scope["method"] == "POST" and scope["path"].rstrip("/") in INTAKE_PATHS
         limit = self.intake_limit if intake else self.limit
         declared = next((v for k, v in scope.get("headers", []) if k == b"content-length"), None)
         if declared is not None:
@@ -85,4 +89,20 @@ class ForwardedFor:
             if hops:
                 real = next((h for h in reversed(hops) if not self._trusted(h)), hops[0])
                 scope = {**scope, "client": (real[:64], 0)}
+        await self.app(scope, receive, send)
+
+
+class CollapseSlashes:
+    """`//api-proxy/...` is `/api-proxy/...`: the platform appends its paths to a server URL that
+    ends in `/`, and puts `/` before its token path after a token URL that may end in one too."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket") and "//" in scope.get("path", ""):
+            path = _SLASHES.sub("/", scope["path"])
+            raw = scope.get("raw_path")
+            scope = {**scope, "path": path, "raw_path": _SLASHES.sub("/", raw.decode("latin-1")).encode("latin-1")
+                     if isinstance(raw, bytes) else raw}
         await self.app(scope, receive, send)

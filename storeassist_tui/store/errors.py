@@ -90,3 +90,13 @@ class SessionInvalid(DomainError):
 
 class TooManyBadges(DomainError):
     code, status = "too_many_badges", 429
+
+
+# The close reason of an order the commerce platform cancelled (its order/cancel call).
+PLATFORM_CANCEL_REASON = "cancelled by the store system"
+
+
+class CanceledByPlatform(DomainError):
+    """A terminal's next step on an order the platform cancelled meanwhile: it stops and says so."""
+
+    code, status = "canceled_by_platform", 409

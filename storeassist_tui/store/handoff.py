@@ -6,6 +6,7 @@ import json
 import uuid
 
 from pydantic import Field, field_validator
+from sqlmodel import select
 
 from storeassist_tui.store import checkin_tokens
 from storeassist_tui.store.db import Database
@@ -159,3 +160,31 @@ def dispense(db: Database, actor: Actor, order_id: int, form: DispenseForm, requ
         return order_detail(tx.session, o)
 
     return mutate(db, actor, request_id, "dispense", OrderDetail, run)
+
+
+def checkin_by_number(db: Database, store_id: str, number: str, form: CheckInForm) -> CheckInView:
+    """The customer's check-in as the commerce platform relays it (its order number and pickup
+    point): the same check-in as from the customer's own link. A curbside spot the store does not
+    list is kept as the customer's words ("Other: ..."); a store without curbside takes them inside."""
+
+    def run(tx: Tx) -> CheckInView:
+        o = tx.session.exec(select(Order).where(Order.number == number, Order.store_id == store_id)).first()
+        if o is None:
+            raise NotFound(f"No order {number[:64]} in store {store_id[:64]}")
+        tx.lock(o)
+        store = tx.session.get(Store, o.store_id)
+        assert store is not None
+        f = form
+        if f.location == "curbside" and not store.curbside_enabled:
+            car = " ".join(p for p in (f.spot, f.car_colour, f.car_make, f.note) if p)
+            f = CheckInForm(location="in_store", note=car[:100])
+        elif f.location == "curbside":
+            spots: list[str] = json.loads(store.parking_spots or "[]")
+            listed = not spots or any(s.lower() == f.spot.lower() for s in spots)
+            if not f.spot or f.spot.lower().startswith("other"):
+                f = f.model_copy(update={"spot": f.spot or "Other"})
+            elif not listed:
+                f = f.model_copy(update={"spot": f"Other: {f.spot}"[:40]})
+        return _apply_checkin(tx, o, f, "customer")
+
+    return mutate(db, None, f"checkin-{uuid.uuid4().hex}", "customer_checkin", CheckInView, run)

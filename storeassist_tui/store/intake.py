@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from pydantic import Field, field_validator, model_validator
-from sqlalchemy import insert, update
+from sqlalchemy import insert, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -18,11 +19,15 @@ from sqlmodel import Session, col, select
 from storeassist_tui.barcodes import match_keys
 from storeassist_tui.store.db import Database, utcnow
 from storeassist_tui.store.errors import Duplicate, InvalidInput, NotFound
-from storeassist_tui.store.models import AuditEvent, CatalogCode, Order, OrderLine, Store
+from storeassist_tui.store.models import AuditEvent, CatalogCode, Order, OrderLine, OutboxEvent, Store
 from storeassist_tui.store.text import CleanModel, clean
+from storeassist_tui.store.txn import FEED_LOCK
 from storeassist_tui.store.views import OrderDetail, order_detail
 
-_ORDER_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+# The platform's increment ids, with their prefixes: "000000123", "#100", "WEB-000123".
+_ORDER_ID = re.compile(r"^[A-Za-z0-9_.#-]{1,64}$")
+WEIGHED_UOMS = ("LB", "LBS", "KG", "G", "OZ")
+WEIGHED_REFUSAL = "weighed lines are not supported yet"
 DISPATCH_CODES = {1: "in_store", 8: "curbside"}
 MAX_CENTS = 10**9  # ten million in money: more is a mistake, not an order (and fits 32-bit columns)
 _S = Field(default="", max_length=100)
@@ -63,6 +68,20 @@ class Quantity(CleanModel):
     value: int = Field(ge=1, le=999)
     uom: str = Field(default="EACH", max_length=16)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _not_weighed(cls, data: Any) -> Any:
+        """A weighed line (LB/KG, a decimal quantity) is refused with its reason, not half-read."""
+        if isinstance(data, dict):
+            uom, value = str(data.get("uom") or "").strip().upper(), data.get("value")
+            try:
+                fractional = value is not None and not isinstance(value, bool) and Decimal(str(value)) % 1 != 0
+            except ArithmeticError:
+                fractional = False
+            if uom in WEIGHED_UOMS or fractional:
+                raise ValueError(f"{WEIGHED_REFUSAL} ({value} {uom or 'EACH'})")
+        return data
+
 
 class Department(CleanModel):
     deptNbr: int | None = Field(default=None, ge=0, le=10**6)
@@ -101,6 +120,12 @@ class IntakeLine(CleanModel):
     locations: list[Location] = Field(default_factory=list, max_length=10)
     products: list[Product] = Field(min_length=1, max_length=20)
     lineDisplayAttributes: dict[str, str] = Field(default_factory=dict, max_length=20)
+    isSubstitutionAllowed: bool | None = None
+
+
+class Note(CleanModel):
+    instruction: str = Field(default="", max_length=500)
+    type: str = Field(default="", max_length=32)
 
 
 class IntakeOrder(CleanModel):
@@ -114,6 +139,7 @@ class IntakeOrder(CleanModel):
     orderTotal: Decimal | None = Field(default=None, ge=0, lt=MAX_CENTS // 100)
     pickupDetails: PickupDetails | None = None
     orderLines: list[IntakeLine] = Field(min_length=1, max_length=500)
+    notes: list[Note] = Field(default_factory=list, max_length=20)
     storeId: str | None = Field(default=None, max_length=64)
 
     @field_validator("orderId")
@@ -213,6 +239,7 @@ def build_rows(
                 size=_attr(ln.lineDisplayAttributes, "size"),
                 colour=_attr(ln.lineDisplayAttributes, "color", "colour"),
                 fit=_attr(ln.lineDisplayAttributes, "fit"), image_url=ln.imageUrl,
+                substitution_allowed=ln.isSubstitutionAllowed,
                 department=dept.deptName, dept_seq=dept.deptSequence, aisle=_aisle(ln.locations),
                 codes=json.dumps([{"code": p.barcode, "type": p.barcodeType} for p in ln.products]),
                 match_keys=json.dumps(sorted(keys)),
@@ -233,6 +260,8 @@ def build_rows(
         alt_email=alt.email if alt else "", placed_at=placed, due_at=due, status="new",
         total_cents=cents(total), units=sum(ln.quantity.value for ln in o.orderLines),
         line_count=len(o.orderLines), version=1, updated_at=now,
+        customer_order_id=o.customerOrderId or "",
+        notes="; ".join(n.instruction for n in o.notes if n.instruction)[:500],
     )
     return order, lines, list(catalog.values())
 
@@ -244,18 +273,25 @@ def insert_catalog(session: Session, rows: list[dict[str, Any]], is_sqlite: bool
     session.execute(ins.on_conflict_do_nothing(index_elements=["key"]), rows)
 
 
-def intake_order(db: Database, o: IntakeOrder, store_id: str | None = None) -> tuple[OrderDetail, bool]:
-    """Create the order; the same platform order id again returns it unchanged (created False)."""
+PLATFORM_SOURCE = "platform"  # Order.source of orders the commerce platform sent to its own path
+
+
+def intake_order(db: Database, o: IntakeOrder, store_id: str | None = None, *,
+                 raw: dict[str, Any] | None = None, source: str | None = None) -> tuple[OrderDetail, bool]:
+    """Create the order; the same platform order id again returns it unchanged (created False).
+    `raw` is the order as sent (kept whole); `source` overrides its orderSource (an order from the
+    platform's own order-create path is "platform", and announced by an `order_created` event)."""
     store_id = store_id or o.storeId
     if not store_id:
         raise InvalidInput("The pickup store is missing (X-storeId header or storeId)")
     try:
-        return _intake(db, o, store_id)
+        return _intake(db, o, store_id, raw, source)
     except IntegrityError:  # the same order sent twice at once: the other request created it
-        return _intake(db, o, store_id)
+        return _intake(db, o, store_id, raw, source)
 
 
-def _intake(db: Database, o: IntakeOrder, store_id: str) -> tuple[OrderDetail, bool]:
+def _intake(db: Database, o: IntakeOrder, store_id: str, raw: dict[str, Any] | None,
+            source: str | None) -> tuple[OrderDetail, bool]:
     now = utcnow()
     with db.write() as session:
         store = session.get(Store, store_id)
@@ -268,6 +304,10 @@ def _intake(db: Database, o: IntakeOrder, store_id: str) -> tuple[OrderDetail, b
             return order_detail(session, existing), False
         order_row, line_rows, catalog_rows = build_rows(o, store, None, now)
         order_row.pop("id")
+        if source:
+            order_row["source"] = source
+        if raw is not None:
+            order_row["raw_order"] = json.dumps(raw, ensure_ascii=False, separators=(",", ":"))
         order = Order(**order_row)
         session.add(order)
         session.flush()
@@ -277,6 +317,16 @@ def _intake(db: Database, o: IntakeOrder, store_id: str) -> tuple[OrderDetail, b
         insert_catalog(session, catalog_rows, db.is_sqlite)
         session.add(AuditEvent(order_id=order.id, store_id=store_id, action="received", at=now,
                                detail=json.dumps({"source": o.orderSource, "lines": len(line_rows)})))
+        if order.source == PLATFORM_SOURCE:
+            # The platform waits for creation-confirmed: the delivery worker sends it from this event.
+            if not db.is_sqlite:  # the feed's writers take turns, lock first (txn.Tx.finish says why)
+                session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": FEED_LOCK})
+            session.add(OutboxEvent(
+                event_id=str(uuid.uuid4()), store_id=store_id, order_id=order.id or 0, order_number=order.number,
+                type="order_created", created_at=now,
+                payload=json.dumps({"customer_order_id": o.customerOrderId or o.orderId, "store": store_id,
+                                    "order_source": o.orderSource}),
+            ))
         session.execute(update(Store).where(col(Store.id) == store_id).values(revision=col(Store.revision) + 1))
         session.flush()
         return order_detail(session, order), True

@@ -77,6 +77,42 @@ class IntegrationKey(SQLModel, table=True):
     revoked_at: datetime | None = _ts(default=None)  # type: ignore[assignment]
 
 
+class PlatformClient(SQLModel, table=True):
+    """OAuth client credentials of a commerce platform that calls us (its consumer id / secret)."""
+
+    __tablename__ = "platform_client"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    consumer_id: str = Field(max_length=64, unique=True)
+    secret_hash: str = Field(max_length=64)  # sha256 of the secret, like integration keys
+    merchant_id: str = Field(default="", max_length=64)  # the platform's tenant id ("" = any)
+    created_at: datetime = _ts(default_factory=utcnow)  # type: ignore[assignment]
+    revoked_at: datetime | None = _ts(default=None)  # type: ignore[assignment]
+
+
+class PlatformToken(SQLModel, table=True):
+    """A bearer token handed out by the platform's token endpoint (kept hashed)."""
+
+    __tablename__ = "platform_token"
+    token_hash: str = Field(primary_key=True, max_length=64)
+    client_id: int = Field(foreign_key="platform_client.id", index=True)
+    created_at: datetime = _ts(default_factory=utcnow)  # type: ignore[assignment]
+    expires_at: datetime = _ts()  # type: ignore[assignment]
+
+
+class PickupPoint(SQLModel, table=True):
+    """A store as the platform's pickup point: its integer id, activation and what it sent."""
+
+    __tablename__ = "pickup_point"
+    id: int | None = Field(default=None, primary_key=True)  # the platform's pickupPointId
+    store_id: str = Field(foreign_key="store.id", max_length=64, unique=True)
+    merchant_id: str = Field(default="", max_length=64)
+    state: str = Field(default="inactive", max_length=16)  # inactive | active | deleted
+    in_store: bool = True  # pickupPointType INSIDE
+    details: str = "{}"  # JSON: the last create/update body as sent (address, latLong, phone, ...)
+    updated_at: datetime = _ts(default_factory=utcnow)  # type: ignore[assignment]
+
+
 class AppSetting(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=64)
     value: str
@@ -122,6 +158,9 @@ class Order(SQLModel, table=True):
     dispensed_at: datetime | None = _ts(default=None)  # type: ignore[assignment]
     closed_at: datetime | None = _ts(default=None)  # type: ignore[assignment]
     close_reason: str = Field(default="", max_length=200)
+    customer_order_id: str = Field(default="", max_length=64)
+    notes: str = Field(default="", max_length=500)  # the customer's instructions, for picker and hand-off
+    raw_order: str = ""  # JSON: the platform's order as it was sent, every field of it
     version: int = 1  # optimistic lock: every change is UPDATE ... WHERE version = the one read
     updated_at: datetime = _ts(default_factory=utcnow)  # type: ignore[assignment]
 
@@ -147,6 +186,7 @@ class OrderLine(SQLModel, table=True):
     image_url: str = Field(default="", max_length=500)
     department: str = Field(default="", max_length=100)
     dept_seq: int = 0
+    substitution_allowed: bool | None = None  # isSubstitutionAllowed; None = not said
     aisle: str = Field(default="", max_length=64)  # walk order: "A03-2" sorts before "A11-1"
     codes: str = "[]"  # JSON [{"code": ..., "type": ...}] as the platform sent them
     match_keys: str = "[]"  # JSON list of normalised keys (barcodes.match_keys)

@@ -25,7 +25,7 @@ from storeassist_tui.store.models import Associate, CatalogCode, Order, OrderLin
 from storeassist_tui.store.pick_rules import closes_when_finished
 from storeassist_tui.store.refunds import add_refund, close_with_refunds
 from storeassist_tui.store.roles import PICK, Actor
-from storeassist_tui.store.txn import Tx, check_entry, mutate
+from storeassist_tui.store.txn import Tx, check_entry, mutate, refuse_if_canceled_by_platform
 from storeassist_tui.store.views import OrderDetail, ScanResult, order_detail, order_lines
 
 MAX_BATCH = 20
@@ -43,6 +43,7 @@ def _claimer_name(tx: Tx, order: Order) -> str:
 
 def _require_mine(tx: Tx, order: Order) -> None:
     """A change to a pick in progress: only by the associate who holds it."""
+    refuse_if_canceled_by_platform(order)
     if order.status != "picking":
         raise WrongState(f"Order {order.number} is {order.status}, not being picked")
     assert tx.actor is not None

@@ -37,7 +37,7 @@ def issue_pending(tx: Tx, order: Order) -> list[Refund]:
     return pending
 
 
-def close_with_refunds(tx: Tx, order: Order, status: str, why: str) -> None:
+def close_with_refunds(tx: Tx, order: Order, status: str, why: str, **event: object) -> None:
     """Close the order (canceled or expired) and give back everything not yet refunded."""
     issue_pending(tx, order)
     paid_back, units_back = _refunded(tx, order)
@@ -47,5 +47,5 @@ def close_with_refunds(tx: Tx, order: Order, status: str, why: str) -> None:
                    max(left_cents, 0), issue=True)
     order.status, order.closed_at, order.close_reason = status, tx.now, why
     tx.session.add(order)
-    tx.audit(order, status, reason=why)
-    tx.emit(order, status, reason=why)
+    tx.audit(order, status, reason=why, **event)
+    tx.emit(order, status, reason=why, **event)

@@ -18,7 +18,14 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, col
 
 from storeassist_tui.store.db import Database, utcnow
-from storeassist_tui.store.errors import InvalidInput, NotFound, RequestIdReused, StaleOrder
+from storeassist_tui.store.errors import (
+    PLATFORM_CANCEL_REASON,
+    CanceledByPlatform,
+    InvalidInput,
+    NotFound,
+    RequestIdReused,
+    StaleOrder,
+)
 from storeassist_tui.store.models import AuditEvent, Order, OutboxEvent, RequestRecord, Store
 from storeassist_tui.store.roles import Actor
 
@@ -27,7 +34,7 @@ T = TypeVar("T", bound=BaseModel)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
 _ATTEMPTS = 8
 ENTRIES = ("scan", "manual")  # how a code reached us: scanned, or typed by hand
-_FEED_LOCK = 7_340_021  # PostgreSQL advisory lock key of the event feed
+FEED_LOCK = 7_340_021  # PostgreSQL advisory lock key of the event feed
 
 
 class Tx:
@@ -48,6 +55,7 @@ class Tx:
             raise NotFound("No such order")
         if self.actor is not None:
             self.actor.require_store(order.store_id)
+        refuse_if_canceled_by_platform(order)
         self.lock(order)
         return order
 
@@ -104,12 +112,19 @@ class Tx:
             # take turns (SQLite writers already do: BEGIN IMMEDIATE). The lock is taken last,
             # after every order lock of the transaction, so that waiting for it cannot deadlock.
             if self.session.get_bind().dialect.name == "postgresql":
-                self.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _FEED_LOCK})
+                self.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": FEED_LOCK})
             self.session.add_all(self._events)
         for store_id in sorted(self._stores):  # a fixed order, so two writers never deadlock
             self.session.execute(
                 update(Store).where(col(Store.id) == store_id).values(revision=col(Store.revision) + 1)
             )
+
+
+def refuse_if_canceled_by_platform(order: Order) -> None:
+    """A terminal working on an order the platform cancelled hears it on its next step, in one
+    distinct refusal (it then leaves the order), instead of a plain "wrong state"."""
+    if order.status == "canceled" and order.close_reason == PLATFORM_CANCEL_REASON:
+        raise CanceledByPlatform(f"Order {order.number} was cancelled by the store system")
 
 
 def _retryable(exc: Exception) -> bool:

@@ -44,6 +44,7 @@ class LineView(BaseModel):
     dept_seq: int = 0  # the store's walking order of departments (lines without an aisle)
     aisle: str
     codes: list[CodeView]
+    substitution_allowed: bool | None = None  # the customer's word on substitutes; None = not said
 
 
 class CheckInView(BaseModel):
@@ -100,6 +101,9 @@ class OrderDetail(OrderSummary):
     version: int
     # Finishing the pick now would close the order instead of sending it to staging.
     closes_when_finished: bool = False
+    source: str = ""
+    customer_order_id: str = ""
+    notes: str = ""  # the customer's instructions: shown to the picker and at hand-off
     lines: list[LineView]
     refunds: list[RefundView]
 
@@ -204,6 +208,7 @@ def line_view(line: OrderLine) -> LineView:
         dept_seq=line.dept_seq,
         aisle=line.aisle,
         codes=[CodeView(**c) for c in json.loads(line.codes)],
+        substitution_allowed=line.substitution_allowed,
     )
 
 
@@ -262,7 +267,7 @@ def order_detail(session: Session, order: Order) -> OrderDetail:
         alt_name=order.alt_name, alt_phone=order.alt_phone, alt_email=order.alt_email,
         total_cents=order.total_cents, bags=order.bags, picked_at=order.picked_at,
         dispensed_at=order.dispensed_at, closed_at=order.closed_at, close_reason=order.close_reason,
-        version=order.version,
+        version=order.version, source=order.source, customer_order_id=order.customer_order_id, notes=order.notes,
         closes_when_finished=order.status == "picking" and closes_when_finished(sum(ln.picked for ln in lines)),
         lines=[line_view(ln) for ln in lines],
         refunds=[
