@@ -374,7 +374,8 @@ class StoreAssistApp(App[None]):
                 return
             refused = [(r, msg) for r, msg in outcomes if msg]
             n = len(outcomes)
-            noun = "scan" if n == 1 else "scans"
+            scans = all(r.what.startswith("scan") for r, _ in outcomes)
+            noun = ("scan" if n == 1 else "scans") if scans else ("step" if n == 1 else "steps")
             screen = self.screen
             if not isinstance(screen, StoreScreen):
                 return
