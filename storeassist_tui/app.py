@@ -255,6 +255,8 @@ class StoreAssistApp(App[None]):
         done, _ = await asyncio.wait({task}, timeout=SLOW_ANSWER_S)
         if not done:
             slow()
+            self.client.keep_unsettled()
+            self.hold_waiting_entries()
             self._abandon.clear()
             if self._take_queued_escape():
                 self._abandon.set()  # Esc pressed while the answer was due: it meant stop waiting

@@ -352,6 +352,12 @@ class BackendClient:
         self.unsettled[request_id] = req
         self.journal.hold(req)
 
+    def keep_unsettled(self) -> None:
+        """Answers are late: what is in the backend's hands is kept on disk too, in case the app
+        goes before the answers come."""
+        for req in list(self.unsettled.values()):
+            self.journal.hold(req)
+
     def settle(self, request_id: str) -> None:
         """The request was answered (or will never be sent): nothing more to keep."""
         self.unsettled.pop(request_id, None)
