@@ -252,6 +252,13 @@ class StoreAssistApp(App[None]):
         """The backend's answer to `call`; when it is late, `slow()` says so and Esc stops waiting
         (the request is cancelled here; what may have reached the backend is voided, app-wide)."""
         task = asyncio.ensure_future(call)
+        try:
+            return await self._answer_or_abandon(task, slow, what)
+        except asyncio.CancelledError:
+            task.cancel()  # the app is going: the request stays in the journal, unanswered
+            raise
+
+    async def _answer_or_abandon(self, task: asyncio.Future[T], slow: Callable[[], None], what: str) -> T:
         done, _ = await asyncio.wait({task}, timeout=SLOW_ANSWER_S)
         if not done:
             slow()
@@ -374,6 +381,11 @@ class StoreAssistApp(App[None]):
             self._show_void_news()
             if not outcomes:
                 return
+            # Said on the screen the associate now sees: the switch to home may still be under way.
+            for _ in range(100):
+                if not isinstance(self.screen, LoginScreen) and self.screen.is_mounted:
+                    break
+                await asyncio.sleep(0.05)
             refused = [(r, msg) for r, msg in outcomes if msg]
             n = len(outcomes)
             scans = all(r.what.startswith("scan") for r, _ in outcomes)

@@ -174,3 +174,31 @@ async def test_esc_pressed_before_the_walk_says_it_waits_still_only_stops_the_wa
         await transport.thaw()
         await ctx.until(lambda: not client.journal.voids and picked(ctx, order.id) == 0)
         assert isinstance(ctx.app.screen, PickWalkScreen)
+
+
+async def test_a_scan_in_the_frozen_backends_hands_when_the_app_goes_is_kept_and_counted_once(
+    freezing: tuple[BackendClient, FreezingTransport], demo_db: Database, people: dict[str, Actor],
+    tmp_path: Path,
+) -> None:
+    client, transport = freezing
+    async with walk(client, demo_db, people["lee"], (80, 24), journal=tmp_path) as ctx:
+        order = next(o for o in new_orders(ctx, 30) if o.units >= 2)
+        await ctx.open_order(order.number)
+        transport.frozen = True
+        ctx.scan(all_codes(order)[0])
+        await ctx.until("Esc stops")  # the answer is late: the request is on disk from now on
+        assert len(client.journal.pending) == 1
+    # The app is gone with the scan in the backend's hands; the backend then does it.
+    await transport.thaw()
+    assert picked(ctx, order.id) == 1
+    fresh = BackendClient("http://embedded", transport=transport)
+    try:
+        app = StoreAssistApp(fresh, poll_interval_s=0.2, journal_dir=tmp_path)
+        async with app.run_test(size=(80, 24)) as pilot:
+            ctx2 = Ctx(app, pilot, demo_db, people["lee"], [])
+            ctx2.scan("B-1001")
+            await ctx2.until("Kept from before: 1 scan sent and saved")
+            assert picked(ctx2, order.id) == 1  # sent again with its own id: answered, not redone
+            assert ctx2.actions(order.id).count(("picked", "scan")) == 1
+    finally:
+        await fresh.aclose()
