@@ -20,6 +20,7 @@ from storeassist_tui.store.db import Database, utcnow
 from storeassist_tui.store.errors import Duplicate, InvalidInput, NotFound
 from storeassist_tui.store.models import AuditEvent, CatalogCode, Order, OrderLine, Store
 from storeassist_tui.store.text import CleanModel, clean
+from storeassist_tui.store.txn import add_event
 from storeassist_tui.store.views import OrderDetail, order_detail
 
 _ORDER_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -278,5 +279,8 @@ def _intake(db: Database, o: IntakeOrder, store_id: str) -> tuple[OrderDetail, b
         session.add(AuditEvent(order_id=order.id, store_id=store_id, action="received", at=now,
                                detail=json.dumps({"source": o.orderSource, "lines": len(line_rows)})))
         session.execute(update(Store).where(col(Store.id) == store_id).values(revision=col(Store.revision) + 1))
+        if order.source == "platform":  # the platform awaits creation-confirmed (store/delivery.py)
+            add_event(session, order, "order_created", now, customer_order_id=o.customerOrderId or o.orderId,
+                      store=store_id)
         session.flush()
         return order_detail(session, order), True
