@@ -109,3 +109,13 @@ async def switchable(demo_db: Database, settings: Settings):  # type: ignore[no-
     client = BackendClient("http://embedded", transport=transport)
     yield client, transport
     await client.aclose()
+
+
+@pytest.fixture
+def platform_double() -> Iterator[object]:
+    """The commerce platform's REST side on loopback (tests/platform_double_server.py)."""
+    from platform_double_server import PlatformDouble
+
+    double = PlatformDouble().start()
+    yield double
+    double.stop()

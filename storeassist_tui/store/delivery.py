@@ -118,7 +118,7 @@ def call_for(session: Session, ev: OutboxEvent, order: Order) -> tuple[str, dict
     return None
 
 
-def read_outbox(db: Database, limit: int = 500) -> int:
+def read_outbox(db: Database, limit: int = 500, now: datetime | None = None) -> int:
     """Turn the outbox events past the cursor into deliveries; returns how many events were read.
     The cursor moves in the same transaction, so an event is turned into a call exactly once."""
     with db.write() as session:
@@ -139,7 +139,7 @@ def read_outbox(db: Database, limit: int = 500) -> int:
             session.add(PlatformDelivery(
                 outbox_id=ev.id or 0, event_id=ev.event_id, order_id=ev.order_id, order_number=ev.order_number,
                 event_type=ev.type, call=path, body=json.dumps(body), state=PENDING,
-                next_attempt_at=ev.created_at, event_created_at=ev.created_at))
+                next_attempt_at=now or utcnow(), event_created_at=ev.created_at))
         if cur is None:
             cur = AppSetting(key=CURSOR_KEY, value="0")
         cur.value = str(events[-1].id)
@@ -238,13 +238,20 @@ class Deliverer:
     policy: Policy = field(default_factory=Policy)
     clock: Callable[[], datetime] = utcnow
     batch: int = 500
+    # While the platform as a whole is not answering, no call is made until this time (the
+    # back-off of the failures in a row), so an outage costs one probe per back-off, not one
+    # try of every order.
+    paused_until: datetime | None = None
+    down_streak: int = 0
 
     def run_once(self) -> PassResult:
         """Read new outbox events, then send every due call, each order's in order. Stops early
         when the platform as a whole is not answering (the next pass is after the back-off)."""
-        while read_outbox(self.db, self.batch) == self.batch:
+        while read_outbox(self.db, self.batch, self.clock()) == self.batch:
             pass
         result = PassResult()
+        if self.paused_until is not None and self.clock() < self.paused_until:
+            return result
         with self.db.read() as session:
             heads = _heads(session, self.clock(), self.batch)
         for head in heads:
@@ -257,9 +264,12 @@ class Deliverer:
                     result.failed += 1
                     if outcome.platform_down:
                         result.platform_down = True
+                        self.down_streak += 1
+                        self.paused_until = self.clock() + self.policy.delay(self.down_streak)
                         return result
                     break  # this order waits; the others go on
                 result.delivered += 1
+                self.down_streak, self.paused_until = 0, None
                 with self.db.read() as session:
                     d = _next_of_order(session, head.order_id)
         return result
@@ -279,6 +289,8 @@ class Deliverer:
         return total
 
     def next_due(self) -> datetime | None:
+        if self.paused_until is not None and self.paused_until > self.clock():
+            return self.paused_until
         with self.db.read() as session:
             first = (select(PlatformDelivery.order_id, func.min(PlatformDelivery.outbox_id).label("first"))
                      .where(col(PlatformDelivery.state).in_(OPEN_STATES))
