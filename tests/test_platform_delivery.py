@@ -15,13 +15,12 @@ import subprocess
 import sys
 import threading
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PG_URL
+from conftest import PG_URL, Clock
 from helpers import INTAKE, STORE, pick_all, rid
 from platform_double_server import TOKEN, PlatformDouble
 from sqlmodel import select
@@ -39,41 +38,6 @@ from storeassist_tui.store.views import OrderDetail, order_detail
 
 ROOT = Path(__file__).resolve().parent.parent
 needs_pg = pytest.mark.skipif(not PG_URL, reason="needs PostgreSQL (STOREASSIST_TEST_DATABASE_URL)")
-
-
-class Clock:
-    """Real time plus an offset the test moves forward."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta()
-
-    def now(self) -> datetime:
-        return utcnow() + self.offset
-
-    def advance(self, seconds: float) -> None:
-        self.offset += timedelta(seconds=seconds)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def senders() -> Iterator[list[HttpSender]]:
-    made: list[HttpSender] = []
-    yield made
-    for s in made:
-        s.close()
-
-
-@pytest.fixture
-def make_deliverer(demo_db: Database, platform_double: PlatformDouble, clock: Clock, senders: list[HttpSender]):  # type: ignore[no-untyped-def]
-    def make(attempts: int = 5, timeout_s: float = 5.0, token: str = TOKEN) -> delivery.Deliverer:
-        sender = HttpSender(platform_double.url, token, timeout_s)
-        senders.append(sender)
-        return delivery.Deliverer(demo_db, sender.send, delivery.Policy(max_attempts=attempts), clock=clock.now)
-    return make
 
 
 def platform_order(db: Database, double: PlatformDouble, number: str = "") -> OrderDetail:
