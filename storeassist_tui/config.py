@@ -95,6 +95,8 @@ class Settings(BaseSettings):
     # `storeassist serve` runs the deliverer when a platform URL is set; false leaves it to a
     # separate `storeassist platform deliver`.
     platform_deliver_in_server: bool = True
+    # Orders whose calls go out side by side (each order's calls stay in order, one at a time).
+    platform_concurrency: int = Field(default=4, ge=1, le=64)
     platform_poll_s: float = Field(default=1.0, ge=0.05, le=300)  # how often new events are looked for
 
     @field_validator("backend", "public_url", "platform_url")

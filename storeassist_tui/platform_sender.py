@@ -27,7 +27,7 @@ class HttpSender:
                  transport: httpx.BaseTransport | None = None) -> None:
         self.base = platform_url.rstrip("/") + BASE_PATH
         self.client = httpx.Client(
-            timeout=timeout_s, transport=transport,
+            timeout=timeout_s, transport=transport, limits=httpx.Limits(max_keepalive_connections=64),
             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json",
                      "Cache-Control": "no-cache"})
 
@@ -66,7 +66,7 @@ def deliverer_for(db: Database, settings: Settings, sender: HttpSender | None = 
     sender = sender or HttpSender(settings.platform_url, settings.platform_token, settings.platform_timeout_s)
     policy = delivery.Policy(max_attempts=settings.platform_max_attempts, backoff_s=settings.platform_backoff_s,
                              backoff_max_s=settings.platform_backoff_max_s)
-    return delivery.Deliverer(db, sender.send, policy)
+    return delivery.Deliverer(db, sender.send, policy, concurrency=settings.platform_concurrency)
 
 
 class BackgroundDeliverer:

@@ -156,6 +156,12 @@ class PlatformDouble:
     def _make_app(self) -> FastAPI:
         app = FastAPI()
 
+        @app.get("/_double/calls")
+        async def recorded() -> JSONResponse:  # for a double in another process (bench/)
+            with self._cond:
+                return JSONResponse({"duplicates": self.duplicates, "refused": len(self.refused),
+                                     "calls": [[c.path, c.order, c.event_id, c.at] for c in self.calls]})
+
         @app.post("/rest/V1/wct-fulfillment/order/{path}")
         async def call(path: str, request: Request) -> JSONResponse:
             raw = await request.body()
@@ -270,7 +276,7 @@ class PlatformDouble:
                 return 400, {"message": f"{st} with a quantity would be counted as kept"}
             statuses.append(st)
         if path == "picked":
-            if self.state.get(order) != "processing":
+            if self.state.get(order, "processing") != "processing":
                 return 500, {"message": "The order is not in the processing state."}
             if "picked" not in statuses:
                 return 400, {"message": "nothing picked: the platform would invoice everything; use order/cancel"}
@@ -280,7 +286,22 @@ class PlatformDouble:
         return 200, {"message": "The customer has been notified.", "success": True}
 
 
+class _AnyOrder(set[str]):
+    """Every order is known (the bench does not tell the double about each one)."""
+
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
 def _order_of(body: Any) -> str:
     if not isinstance(body, dict):
         return ""
     return str(body.get("orderId") or body.get("increment_id") or "")
+
+
+if __name__ == "__main__":  # a double in a process of its own: python tests/platform_double_server.py PORT
+    import sys
+
+    double = PlatformDouble(port=int(sys.argv[1]))
+    double.known_orders = _AnyOrder()
+    uvicorn.run(double.app, host="127.0.0.1", port=double.port, log_level="error", lifespan="off")

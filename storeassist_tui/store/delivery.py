@@ -16,7 +16,9 @@ import fcntl
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -29,7 +31,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlmodel import Session, col, select
 
 from storeassist_tui.store.db import Database, utcnow
-from storeassist_tui.store.errors import NotFound
+from storeassist_tui.store.errors import NotFound, Unavailable
 from storeassist_tui.store.models import AppSetting, Order, OrderLine, OutboxEvent, PlatformDelivery
 
 log = logging.getLogger("storeassist.delivery")
@@ -121,6 +123,11 @@ def call_for(session: Session, ev: OutboxEvent, order: Order) -> tuple[str, dict
 def read_outbox(db: Database, limit: int = 500, now: datetime | None = None) -> int:
     """Turn the outbox events past the cursor into deliveries; returns how many events were read.
     The cursor moves in the same transaction, so an event is turned into a call exactly once."""
+    with db.read() as session:  # most polls find nothing new: no write transaction for them
+        cur = session.get(AppSetting, CURSOR_KEY)
+        after = int(cur.value) if cur else 0
+        if session.exec(select(OutboxEvent.id).where(col(OutboxEvent.id) > after).limit(1)).first() is None:
+            return 0
     with db.write() as session:
         cur = session.get(AppSetting, CURSOR_KEY, with_for_update=True)
         after = int(cur.value) if cur else 0
@@ -199,7 +206,21 @@ def _next_of_order(session: Session, order_id: int) -> PlatformDelivery | None:
         .order_by(col(PlatformDelivery.outbox_id)).limit(1)).first()
 
 
-def _record(db: Database, outbox_id: int, outcome: Outcome, now: datetime, policy: Policy) -> str:
+def _record(db: Database, outbox_id: int, outcome: Outcome, now: datetime, policy: Policy) -> PlatformDelivery | None:
+    """Write what a try came to; returns the order's next call when this one was delivered. A
+    busy database is waited for: the call was made, and not recording it would make it again."""
+    for attempt in range(20):
+        try:
+            return _record_once(db, outbox_id, outcome, now, policy)
+        except Unavailable:
+            if attempt == 19:
+                raise
+            time.sleep(min(2.0, 0.05 * 2 ** attempt))
+    return None
+
+
+def _record_once(db: Database, outbox_id: int, outcome: Outcome, now: datetime,
+                 policy: Policy) -> PlatformDelivery | None:
     with db.write() as session:
         d = session.get(PlatformDelivery, outbox_id, with_for_update=True)
         assert d is not None
@@ -207,18 +228,20 @@ def _record(db: Database, outbox_id: int, outcome: Outcome, now: datetime, polic
         d.last_attempt_at = now
         if outcome.ok:
             d.state, d.delivered_at = DELIVERED, now
+            session.add(d)
+            session.flush()
+            return _next_of_order(session, d.order_id)
+        d.failed_at, d.last_error = now, outcome.detail[:500]
+        if d.attempts >= policy.max_attempts:
+            d.state = DEAD  # its order's later calls wait behind it until `platform retry`
+            log.error("platform call %s of order %s dead-lettered after %d tries: %s",
+                      d.call, d.order_number, d.attempts, outcome.detail[:200])
         else:
-            d.failed_at, d.last_error = now, outcome.detail[:500]
-            if d.attempts >= policy.max_attempts:
-                d.state = DEAD  # its order's later calls wait behind it until `platform retry`
-                log.error("platform call %s of order %s dead-lettered after %d tries: %s",
-                          d.call, d.order_number, d.attempts, outcome.detail[:200])
-            else:
-                d.next_attempt_at = now + policy.delay(d.attempts)
-                log.warning("platform call %s of order %s failed (try %d): %s",
-                            d.call, d.order_number, d.attempts, outcome.detail[:200])
+            d.next_attempt_at = now + policy.delay(d.attempts)
+            log.warning("platform call %s of order %s failed (try %d): %s",
+                        d.call, d.order_number, d.attempts, outcome.detail[:200])
         session.add(d)
-        return d.state
+        return None
 
 
 @dataclass
@@ -243,10 +266,13 @@ class Deliverer:
     # try of every order.
     paused_until: datetime | None = None
     down_streak: int = 0
+    concurrency: int = 1  # orders whose calls are sent side by side (each order's stay in order)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def run_once(self) -> PassResult:
-        """Read new outbox events, then send every due call, each order's in order. Stops early
-        when the platform as a whole is not answering (the next pass is after the back-off)."""
+        """Read new outbox events, then send every due call, each order's in order (orders side
+        by side, `concurrency` at a time). Stops early when the platform as a whole is not
+        answering (the next pass is after the back-off)."""
         while read_outbox(self.db, self.batch, self.clock()) == self.batch:
             pass
         result = PassResult()
@@ -254,25 +280,36 @@ class Deliverer:
             return result
         with self.db.read() as session:
             heads = _heads(session, self.clock(), self.batch)
-        for head in heads:
-            d: PlatformDelivery | None = head
-            while d is not None and d.state == PENDING and d.next_attempt_at <= self.clock():
-                outcome = self.send(Call(d.event_id, d.call, json.loads(d.body)))
-                result.sent += 1
-                state = _record(self.db, d.outbox_id, outcome, self.clock(), self.policy)
-                if state != DELIVERED:
-                    result.failed += 1
-                    if outcome.platform_down:
-                        result.platform_down = True
-                        self.down_streak += 1
-                        self.paused_until = self.clock() + self.policy.delay(self.down_streak)
-                        return result
-                    break  # this order waits; the others go on
-                result.delivered += 1
-                self.down_streak, self.paused_until = 0, None
-                with self.db.read() as session:
-                    d = _next_of_order(session, head.order_id)
+        if self.concurrency <= 1 or len(heads) <= 1:
+            for head in heads:
+                if not self._order_chain(head, result):
+                    break
+            return result
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="platform-send") as pool:
+            list(pool.map(lambda h: self._order_chain(h, result), heads))
         return result
+
+    def _order_chain(self, head: PlatformDelivery, result: PassResult) -> bool:
+        """Send an order's due calls one after the other; False once the platform is down."""
+        d: PlatformDelivery | None = head
+        while d is not None and d.state == PENDING and d.next_attempt_at <= self.clock():
+            if result.platform_down:
+                return False
+            outcome = self.send(Call(d.event_id, d.call, json.loads(d.body)))
+            d = _record(self.db, d.outbox_id, outcome, self.clock(), self.policy)
+            with self._lock:
+                result.sent += 1
+                if outcome.ok:
+                    result.delivered += 1
+                    self.down_streak, self.paused_until = 0, None
+                    continue
+                result.failed += 1
+                if outcome.platform_down and not result.platform_down:
+                    result.platform_down = True
+                    self.down_streak += 1
+                    self.paused_until = self.clock() + self.policy.delay(self.down_streak)
+            return not outcome.platform_down  # this order waits; the others go on
+        return True
 
     def drain(self, max_passes: int = 1_000_000) -> PassResult:
         """Passes until nothing due is left (or the platform is down): `platform deliver --once`."""
