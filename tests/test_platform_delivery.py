@@ -93,6 +93,12 @@ def paths(double: PlatformDouble, number: str) -> list[str]:
     return [p for p, _ in double.of(number)]
 
 
+def all_delivered(db: Database, double: PlatformDouble) -> None:
+    """Every call made was accepted, once: none refused, none waiting, none repeated."""
+    st = delivery.status(db)
+    assert (double.refused, double.duplicates, st.undelivered, st.dead) == ([], 0, 0, [])
+
+
 def state_of(db: Database, number: str) -> list[tuple[str, str, int]]:
     with db.read() as s:
         rows = s.exec(select(PlatformDelivery).where(PlatformDelivery.order_number == number)
@@ -141,6 +147,7 @@ def test_not_found_is_a_shortfall_in_picked_and_no_refund_call(
         ("picked", picked_body(o.number, (1, "picked", 1), (2, "nil-picked", 0))),
         ("dispensed", dispensed_body(o.number, (1, "dispensed", 1), (2, "rejected", 0))),
     ]
+    all_delivered(demo_db, platform_double)
 
 
 def test_reject_at_hand_off_is_in_dispensed(
@@ -158,6 +165,7 @@ def test_reject_at_hand_off_is_in_dispensed(
     assert platform_double.of(whole.number)[1:] == [
         ("picked", picked_body(whole.number, (1, "picked", 2), (2, "picked", 1))),
         ("dispensed", dispensed_body(whole.number, (1, "rejected", 0), (2, "rejected", 0)))]
+    all_delivered(demo_db, platform_double)
 
 
 def test_nothing_found_is_an_order_cancel_never_an_empty_picked(
@@ -168,6 +176,7 @@ def test_nothing_found_is_an_order_cancel_never_an_empty_picked(
     make_deliverer().drain()
     assert platform_double.of(o.number) == [("creation-confirmed", created_body(o.number)),
                                             ("cancel", {"increment_id": o.number})]
+    all_delivered(demo_db, platform_double)
 
 
 def test_store_cancel_and_expiry_are_order_cancel(
@@ -181,6 +190,7 @@ def test_store_cancel_and_expiry_are_order_cancel(
     assert platform_double.of(uncollected.number)[1:] == [
         ("picked", picked_body(uncollected.number, (1, "picked", 2), (2, "picked", 1))),
         ("cancel", {"increment_id": uncollected.number})]
+    all_delivered(demo_db, platform_double)
 
 
 def _platform_cancel(db: Database, order_id: int, refused: str = "") -> None:
@@ -211,6 +221,7 @@ def test_a_cancel_from_the_platform_is_confirmed_or_rejected(
         "description": "REJECTED",
         "reason": {"code": "STORE_REFUSED", "description": "already handed to the customer"}}})
     assert platform_double.refused == []
+    all_delivered(demo_db, platform_double)
 
 
 # Faults ----------------------------------------------------------------------------------------
@@ -371,7 +382,7 @@ def test_two_deliverers_at_once_send_nothing_twice(
             sent[i].append(call.event_id)
             return sender.send(call)
 
-        d = delivery.Deliverer(demo_db, send)
+        d = delivery.Deliverer(demo_db, send, concurrency=4)  # orders side by side, each in order
         threads.append(threading.Thread(target=delivery.serve, args=(d, stop, 0.05, 0.05)))
     for t in threads:
         t.start()
@@ -397,11 +408,13 @@ def test_a_deliverer_killed_mid_call_loses_nothing(
     staged(demo_db, people["pat"], a.id)
     platform_double.fail("accept-hang", times=1)  # the platform does the first call; its answer never comes
     env = {**os.environ, "STOREASSIST_DATABASE_URL": database_url, "STOREASSIST_PLATFORM_URL": platform_double.url,
-           "STOREASSIST_PLATFORM_TOKEN": TOKEN, "STOREASSIST_PLATFORM_TIMEOUT_S": "60"}
+           "STOREASSIST_PLATFORM_TOKEN": TOKEN, "STOREASSIST_PLATFORM_TIMEOUT_S": "60",
+           "STOREASSIST_PLATFORM_CONCURRENCY": "1"}  # one call in flight: the first, whose answer is lost
     proc = subprocess.Popen([sys.executable, "-m", "storeassist_tui.cli", "platform", "deliver"], env=env, cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         platform_double.wait_until(lambda p: len(p.calls) == 1)
+        assert paths(platform_double, a.number) == ["creation-confirmed"]
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
