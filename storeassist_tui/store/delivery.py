@@ -199,49 +199,39 @@ def _heads(session: Session, now: datetime, limit: int) -> list[PlatformDelivery
         .order_by(col(PlatformDelivery.outbox_id)).limit(limit)))
 
 
-def _next_of_order(session: Session, order_id: int) -> PlatformDelivery | None:
-    return session.exec(
-        select(PlatformDelivery)
-        .where(PlatformDelivery.order_id == order_id, col(PlatformDelivery.state).in_(OPEN_STATES))
-        .order_by(col(PlatformDelivery.outbox_id)).limit(1)).first()
-
-
-def _record(db: Database, outbox_id: int, outcome: Outcome, now: datetime, policy: Policy) -> PlatformDelivery | None:
-    """Write what a try came to; returns the order's next call when this one was delivered. A
-    busy database is waited for: the call was made, and not recording it would make it again."""
+def _record(db: Database, tried: list[tuple[int, Outcome]], now: datetime, policy: Policy) -> None:
+    """Write what some tries came to, in one transaction (fewer turns at SQLite's one writer). A
+    busy database is waited for: the calls were made, and not recording them would make them again."""
     for attempt in range(20):
         try:
-            return _record_once(db, outbox_id, outcome, now, policy)
+            _record_once(db, tried, now, policy)
+            return
         except Unavailable:
             if attempt == 19:
                 raise
             time.sleep(min(2.0, 0.05 * 2 ** attempt))
-    return None
 
 
-def _record_once(db: Database, outbox_id: int, outcome: Outcome, now: datetime,
-                 policy: Policy) -> PlatformDelivery | None:
+def _record_once(db: Database, tried: list[tuple[int, Outcome]], now: datetime, policy: Policy) -> None:
     with db.write() as session:
-        d = session.get(PlatformDelivery, outbox_id, with_for_update=True)
-        assert d is not None
-        d.attempts += 1
-        d.last_attempt_at = now
-        if outcome.ok:
-            d.state, d.delivered_at = DELIVERED, now
+        for outbox_id, outcome in tried:
+            d = session.get(PlatformDelivery, outbox_id, with_for_update=True)
+            assert d is not None
+            d.attempts += 1
+            d.last_attempt_at = now
+            if outcome.ok:
+                d.state, d.delivered_at = DELIVERED, now
+            else:
+                d.failed_at, d.last_error = now, outcome.detail[:500]
+                if d.attempts >= policy.max_attempts:
+                    d.state = DEAD  # its order's later calls wait behind it until `platform retry`
+                    log.error("platform call %s of order %s dead-lettered after %d tries: %s",
+                              d.call, d.order_number, d.attempts, outcome.detail[:200])
+                else:
+                    d.next_attempt_at = now + policy.delay(d.attempts)
+                    log.warning("platform call %s of order %s failed (try %d): %s",
+                                d.call, d.order_number, d.attempts, outcome.detail[:200])
             session.add(d)
-            session.flush()
-            return _next_of_order(session, d.order_id)
-        d.failed_at, d.last_error = now, outcome.detail[:500]
-        if d.attempts >= policy.max_attempts:
-            d.state = DEAD  # its order's later calls wait behind it until `platform retry`
-            log.error("platform call %s of order %s dead-lettered after %d tries: %s",
-                      d.call, d.order_number, d.attempts, outcome.detail[:200])
-        else:
-            d.next_attempt_at = now + policy.delay(d.attempts)
-            log.warning("platform call %s of order %s failed (try %d): %s",
-                        d.call, d.order_number, d.attempts, outcome.detail[:200])
-        session.add(d)
-        return None
 
 
 @dataclass
@@ -268,48 +258,57 @@ class Deliverer:
     down_streak: int = 0
     concurrency: int = 1  # orders whose calls are sent side by side (each order's stay in order)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _down_seen: bool = field(default=False, repr=False)  # within a pass: the rest of it is skipped
 
     def run_once(self) -> PassResult:
-        """Read new outbox events, then send every due call, each order's in order (orders side
-        by side, `concurrency` at a time). Stops early when the platform as a whole is not
-        answering (the next pass is after the back-off)."""
+        """Read new outbox events, then send the first due call of each order (an order's next
+        call goes in a later pass, after this one was recorded delivered): `concurrency` calls
+        side by side, recorded a group at a time. Stops early when the platform as a whole is
+        not answering (the next try is after the back-off)."""
         while read_outbox(self.db, self.batch, self.clock()) == self.batch:
             pass
         result = PassResult()
         if self.paused_until is not None and self.clock() < self.paused_until:
             return result
+        self._down_seen = False
         with self.db.read() as session:
             heads = _heads(session, self.clock(), self.batch)
-        if self.concurrency <= 1 or len(heads) <= 1:
-            for head in heads:
-                if not self._order_chain(head, result):
-                    break
-            return result
-        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="platform-send") as pool:
-            list(pool.map(lambda h: self._order_chain(h, result), heads))
-        return result
-
-    def _order_chain(self, head: PlatformDelivery, result: PassResult) -> bool:
-        """Send an order's due calls one after the other; False once the platform is down."""
-        d: PlatformDelivery | None = head
-        while d is not None and d.state == PENDING and d.next_attempt_at <= self.clock():
-            if result.platform_down:
-                return False
-            outcome = self.send(Call(d.event_id, d.call, json.loads(d.body)))
-            d = _record(self.db, d.outbox_id, outcome, self.clock(), self.policy)
-            with self._lock:
-                result.sent += 1
-                if outcome.ok:
-                    result.delivered += 1
-                    self.down_streak, self.paused_until = 0, None
-                    continue
-                result.failed += 1
-                if outcome.platform_down and not result.platform_down:
-                    result.platform_down = True
+        group = 1 if self.concurrency <= 1 else self.concurrency * 4
+        pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="platform-send") if group > 1 else None
+        try:
+            for start in range(0, len(heads), group):
+                chunk = heads[start:start + group]
+                sent = list(pool.map(self._try, chunk)) if pool else [self._try(d) for d in chunk]
+                tried = [(d.outbox_id, o) for d, o in zip(chunk, sent, strict=True) if o is not None]
+                _record(self.db, tried, self.clock(), self.policy)
+                for _, outcome in tried:
+                    result.sent += 1
+                    if outcome.ok:
+                        result.delivered += 1
+                    else:
+                        result.failed += 1
+                        result.platform_down |= outcome.platform_down
+                if result.platform_down:
                     self.down_streak += 1
                     self.paused_until = self.clock() + self.policy.delay(self.down_streak)
-            return not outcome.platform_down  # this order waits; the others go on
-        return True
+                    break
+                if result.delivered:
+                    self.down_streak, self.paused_until = 0, None
+        finally:
+            if pool:
+                pool.shutdown()
+        return result
+
+    def _try(self, d: PlatformDelivery) -> Outcome | None:
+        """One call; None when skipped because the platform was found away meanwhile."""
+        with self._lock:
+            if self._down_seen:
+                return None
+        outcome = self.send(Call(d.event_id, d.call, json.loads(d.body)))
+        if outcome.platform_down:
+            with self._lock:
+                self._down_seen = True
+        return outcome
 
     def drain(self, max_passes: int = 1_000_000) -> PassResult:
         """Passes until nothing due is left (or the platform is down): `platform deliver --once`."""
@@ -342,10 +341,14 @@ class Deliverer:
         failed is tried again when its back-off ends."""
         while not stop.is_set():
             try:
-                self.run_once()
+                if self.run_once().delivered:
+                    continue  # the orders' next calls are likely due now
                 due = self.next_due()
                 wait = poll_s if due is None else (due - self.clock()).total_seconds()
-            except Exception:  # a database outage: keep going, nothing is lost
+            except Unavailable:  # the database is busy or away: nothing is lost, try again soon
+                log.warning("platform delivery: the database is not answering; trying again")
+                wait = poll_s
+            except Exception:  # a bug must not stop delivery for good: logged, tried again
                 log.exception("platform delivery pass failed; trying again")
                 wait = poll_s * 5
             stop.wait(min(max(wait, 0.05), poll_s))
