@@ -272,6 +272,71 @@ def cmd_expire(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_platform_deliver(args: argparse.Namespace) -> int:
+    import threading
+
+    from storeassist_tui.platform_sender import deliverer_for
+    from storeassist_tui.store import delivery
+
+    settings = _settings(args)
+    db = _db(args)
+    deliverer = deliverer_for(db, settings)
+    if args.once:
+        with delivery.exclusive(db) as lock:
+            if not lock.try_acquire():
+                raise CliError("another deliverer is running (it holds the delivery lock)")
+            r = deliverer.drain()
+        print(f"sent {r.sent} call(s): {r.delivered} delivered, {r.failed} failed"
+              + ("; the platform is not answering" if r.platform_down else ""))
+        return 0 if not r.platform_down else 3
+    stop = threading.Event()
+    print(f"storeassist: delivering to {settings.platform_url} (stands by while another deliverer runs); "
+          "Ctrl+C stops", flush=True)
+    try:
+        delivery.serve(deliverer, stop, settings.platform_poll_s)
+    except KeyboardInterrupt:
+        stop.set()
+    return 0
+
+
+def _ago(when: datetime | None, now: datetime) -> str:
+    if when is None:
+        return "-"
+    s = int((now - when).total_seconds())
+    return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
+
+
+def cmd_platform_status(args: argparse.Namespace) -> int:
+    from storeassist_tui.store import delivery
+
+    settings = _settings(args)
+    now = datetime.now(UTC)
+    st = delivery.status(_db(args), now)
+    print(f"platform: {settings.platform_url or '(no STOREASSIST_PLATFORM_URL: nothing is sent)'}")
+    print(f"undelivered: {st.undelivered} call(s), oldest {_ago(st.oldest_undelivered_at, now)} old; "
+          f"delivered: {st.delivered}; outbox read up to {st.outbox_cursor} of {st.outbox_last}")
+    print(f"dead letters: {len(st.dead)}" + (" (storeassist platform retry EVENT_ID | --all)" if st.dead else ""))
+    for d in st.dead:
+        print(f"  {d.event_id}  {d.order_number}  {d.call}  {d.attempts} tries, last {_ago(d.last_attempt_at, now)}"
+              f" ago: {d.last_error}")
+    if st.recent_failures:
+        print("recent failures:")
+    for d in st.recent_failures:
+        print(f"  {_ago(d.failed_at, now)} ago  {d.order_number}  {d.call}  [{d.state}, {d.attempts} tries]"
+              f"  {d.last_error}")
+    return 0
+
+
+def cmd_platform_retry(args: argparse.Namespace) -> int:
+    from storeassist_tui.store import delivery
+
+    if bool(args.event_id) == bool(args.all):
+        raise CliError("give an EVENT_ID or --all")
+    n = delivery.retry(_db(args), None if args.all else args.event_id)
+    print(f"{n} call(s) will be sent again")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     db_help = "database URL (default: SQLite in the user's data directory; env STOREASSIST_DATABASE_URL)"
     common = argparse.ArgumentParser(add_help=False)
@@ -360,6 +425,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("expire", parents=[common], help="expire staged orders past the clean-up window")
     e.set_defaults(func=cmd_expire)
+
+    pl = sub.add_parser("platform", help="what we send the commerce platform").add_subparsers(
+        title="commands", metavar="COMMAND", required=True)
+    a = pl.add_parser("deliver", parents=[common],
+                      help="send the outbox to the platform (STOREASSIST_PLATFORM_URL, STOREASSIST_PLATFORM_TOKEN)")
+    a.add_argument("--once", action="store_true", help="send what is due, then exit (cron, tests)")
+    a.set_defaults(func=cmd_platform_deliver)
+    a = pl.add_parser("status", parents=[common], help="lag, recent failures and dead letters")
+    a.set_defaults(func=cmd_platform_status)
+    a = pl.add_parser("retry", parents=[common], help="send dead-lettered calls again")
+    a.add_argument("event_id", nargs="?", default="", metavar="EVENT_ID", help="the event id (or outbox id)")
+    a.add_argument("--all", action="store_true", help="every dead letter")
+    a.set_defaults(func=cmd_platform_retry)
     return p
 
 

@@ -84,7 +84,25 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=256 * 1024, ge=1024, le=64 * 1024 * 1024)
     max_intake_body_bytes: int = Field(default=2 * 1024 * 1024, ge=1024, le=256 * 1024 * 1024)
 
-    @field_validator("backend", "public_url")
+    # The commerce platform we report to (contract section 2): its REST base, e.g.
+    # https://shop.example/rest, and the Commerce integration token sent as a bearer token.
+    # Empty URL: nothing is sent (the events wait in the outbox).
+    platform_url: str = ""
+    platform_token: str = ""
+    platform_timeout_s: float = Field(default=10.0, gt=0, le=300)  # one call; then retried
+    # A call is tried this many times, waiting 1 s, 2 s, 4 s ... up to the cap between tries
+    # (20 tries at the defaults: about an hour of outage), then waits in the dead letters.
+    platform_max_attempts: int = Field(default=20, ge=1, le=1000)
+    platform_backoff_s: float = Field(default=1.0, gt=0, le=3600)
+    platform_backoff_max_s: float = Field(default=300.0, gt=0, le=86400)
+    # `storeassist serve` runs the deliverer when a platform URL is set; false leaves it to a
+    # separate `storeassist platform deliver`.
+    platform_deliver_in_server: bool = True
+    # Orders whose calls go out side by side (each order's calls stay in order, one at a time).
+    platform_concurrency: int = Field(default=4, ge=1, le=64)
+    platform_poll_s: float = Field(default=1.0, ge=0.05, le=300)  # how often new events are looked for
+
+    @field_validator("backend", "public_url", "platform_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         value = value.strip()

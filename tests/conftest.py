@@ -6,7 +6,9 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -18,7 +20,7 @@ from storeassist_tui.client import BackendClient
 from storeassist_tui.config import Settings
 from storeassist_tui.server import create_app
 from storeassist_tui.store import auth, demo, migrate
-from storeassist_tui.store.db import Database
+from storeassist_tui.store.db import Database, utcnow
 from storeassist_tui.store.roles import Actor
 
 PG_URL = os.environ.get("STOREASSIST_TEST_DATABASE_URL", "")
@@ -109,3 +111,54 @@ async def switchable(demo_db: Database, settings: Settings):  # type: ignore[no-
     client = BackendClient("http://embedded", transport=transport)
     yield client, transport
     await client.aclose()
+
+
+@pytest.fixture
+def platform_double() -> Iterator[object]:
+    """The commerce platform's REST side on loopback (tests/platform_double_server.py)."""
+    from platform_double_server import PlatformDouble
+
+    double = PlatformDouble().start()
+    yield double
+    double.stop()
+
+
+class Clock:
+    """Real time plus an offset the test moves forward."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def now(self) -> datetime:
+        return utcnow() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def senders() -> Iterator[list[Any]]:
+    made: list[Any] = []
+    yield made
+    for s in made:
+        s.close()
+
+
+@pytest.fixture
+def make_deliverer(demo_db: Database, platform_double: Any, clock: Clock, senders: list[Any]):  # type: ignore[no-untyped-def]
+    """Deliverers with the real HTTP sender to the double, on the test's clock."""
+    from platform_double_server import TOKEN
+
+    from storeassist_tui.platform_sender import HttpSender
+    from storeassist_tui.store import delivery
+
+    def make(attempts: int = 5, timeout_s: float = 5.0, token: str = TOKEN) -> delivery.Deliverer:
+        sender = HttpSender(platform_double.url, token, timeout_s)
+        senders.append(sender)
+        return delivery.Deliverer(demo_db, sender.send, delivery.Policy(max_attempts=attempts), clock=clock.now)
+    return make

@@ -51,7 +51,18 @@ def validation_message(errors: Sequence[Any]) -> str:
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     ctx: Context = app.state.ctx
     anyio.to_thread.current_default_thread_limiter().total_tokens = ctx.settings.server_threads
-    yield
+    worker = None
+    if ctx.settings.platform_url and ctx.settings.platform_deliver_in_server:
+        from storeassist_tui.platform_sender import BackgroundDeliverer
+
+        # A thread beside the server, never inside a request: a slow platform holds up no terminal.
+        worker = BackgroundDeliverer(ctx.db, ctx.settings)
+        worker.start()
+    try:
+        yield
+    finally:
+        if worker is not None:
+            await anyio.to_thread.run_sync(worker.stop)
 
 
 def create_app(db: Database, settings: Settings) -> FastAPI:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from pydantic import Field, field_validator, model_validator
-from sqlalchemy import insert, text, update
+from sqlalchemy import insert, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -19,9 +18,9 @@ from sqlmodel import Session, col, select
 from storeassist_tui.barcodes import match_keys
 from storeassist_tui.store.db import Database, utcnow
 from storeassist_tui.store.errors import Duplicate, InvalidInput, NotFound
-from storeassist_tui.store.models import AuditEvent, CatalogCode, Order, OrderLine, OutboxEvent, Store
+from storeassist_tui.store.models import AuditEvent, CatalogCode, Order, OrderLine, Store
 from storeassist_tui.store.text import CleanModel, clean
-from storeassist_tui.store.txn import FEED_LOCK
+from storeassist_tui.store.txn import add_event
 from storeassist_tui.store.views import OrderDetail, order_detail
 
 # The platform's increment ids, with their prefixes: "000000123", "#100", "WEB-000123".
@@ -317,16 +316,9 @@ def _intake(db: Database, o: IntakeOrder, store_id: str, raw: dict[str, Any] | N
         insert_catalog(session, catalog_rows, db.is_sqlite)
         session.add(AuditEvent(order_id=order.id, store_id=store_id, action="received", at=now,
                                detail=json.dumps({"source": o.orderSource, "lines": len(line_rows)})))
-        if order.source == PLATFORM_SOURCE:
-            # The platform waits for creation-confirmed: the delivery worker sends it from this event.
-            if not db.is_sqlite:  # the feed's writers take turns, lock first (txn.Tx.finish says why)
-                session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": FEED_LOCK})
-            session.add(OutboxEvent(
-                event_id=str(uuid.uuid4()), store_id=store_id, order_id=order.id or 0, order_number=order.number,
-                type="order_created", created_at=now,
-                payload=json.dumps({"customer_order_id": o.customerOrderId or o.orderId, "store": store_id,
-                                    "order_source": o.orderSource}),
-            ))
         session.execute(update(Store).where(col(Store.id) == store_id).values(revision=col(Store.revision) + 1))
+        if order.source == PLATFORM_SOURCE:  # the platform awaits creation-confirmed (store/delivery.py)
+            add_event(session, order, "order_created", now, customer_order_id=o.customerOrderId or o.orderId,
+                      store=store_id, order_source=o.orderSource)
         session.flush()
         return order_detail(session, order), True

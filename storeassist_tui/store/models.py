@@ -257,3 +257,27 @@ class RequestRecord(SQLModel, table=True):
     operation: str = Field(max_length=40)
     result: str = "{}"
     created_at: datetime = _ts(default_factory=utcnow)  # type: ignore[assignment]
+
+
+class PlatformDelivery(SQLModel, table=True):
+    """One call to the commerce platform made from an outbox event (store/delivery.py): built once
+    when the event is read, so every retry sends the same body; delivered in outbox order per order."""
+
+    __tablename__ = "platform_delivery"
+    __table_args__ = (Index("ix_platform_delivery_open", "state", "order_id", "outbox_id"),)
+
+    outbox_id: int = Field(primary_key=True, foreign_key="outboxevent.id", sa_column_kwargs={"autoincrement": False})
+    event_id: str = Field(max_length=40, unique=True)
+    order_id: int = Field(foreign_key="orders.id", index=True)
+    order_number: str = Field(max_length=64)
+    event_type: str = Field(max_length=32)
+    call: str = Field(max_length=32)  # the path under /V1/wct-fulfillment/order/
+    body: str
+    state: str = Field(default="pending", max_length=16)  # pending | delivered | dead
+    attempts: int = 0
+    next_attempt_at: datetime = _ts()  # type: ignore[assignment]
+    last_attempt_at: datetime | None = _ts(default=None)  # type: ignore[assignment]
+    failed_at: datetime | None = _ts(default=None)  # type: ignore[assignment]
+    last_error: str = Field(default="", max_length=500)
+    event_created_at: datetime = _ts()  # type: ignore[assignment]
+    delivered_at: datetime | None = _ts(default=None)  # type: ignore[assignment]

@@ -127,6 +127,15 @@ def refuse_if_canceled_by_platform(order: Order) -> None:
         raise CanceledByPlatform(f"Order {order.number} was cancelled by the store system")
 
 
+def add_event(session: Session, order: Order, type_: str, now: datetime, **payload: Any) -> None:
+    """One outbox event written outside `mutate` (order intake), with the feed's ordering lock."""
+    if session.get_bind().dialect.name == "postgresql":  # see Tx.finish: ids become visible in order
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": FEED_LOCK})
+    session.add(OutboxEvent(event_id=str(uuid.uuid4()), store_id=order.store_id, order_id=order.id or 0,
+                            order_number=order.number, type=type_, payload=json.dumps(payload, default=str),
+                            created_at=now))
+
+
 def _retryable(exc: Exception) -> bool:
     """A lost race that a fresh run settles: the order changed under us, or PostgreSQL broke a
     deadlock or serialization conflict. Any other IntegrityError is a bug and is raised."""

@@ -1,6 +1,6 @@
 """the commerce platform calls us: its OAuth clients and tokens, pickup points, every field of its orders
 
-Revision ID: 0003p
+Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-29
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 import storeassist_tui.store.db
 
-revision: str = '0003p'
+revision: str = '0003'
 down_revision: str | None = '0002'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
