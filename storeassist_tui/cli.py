@@ -411,8 +411,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("name")
     a.set_defaults(func=cmd_key_add)
 
-    pl = sub.add_parser("platform", help="the commerce platform's credentials (it calls us)").add_subparsers(
-        title="commands", metavar="COMMAND", required=True)
+    pl = sub.add_parser("platform", help="the commerce platform: its credentials (it calls us) and what we send it"
+                        ).add_subparsers(title="commands", metavar="COMMAND", required=True)
     a = pl.add_parser("add", parents=[common], help="create a consumer id and secret (the secret is printed once)")
     a.add_argument("name")
     a.add_argument("--merchant-id", default="", help="the platform's merchant (tenant) id this client acts for")
@@ -426,8 +426,6 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("expire", parents=[common], help="expire staged orders past the clean-up window")
     e.set_defaults(func=cmd_expire)
 
-    pl = sub.add_parser("platform", help="what we send the commerce platform").add_subparsers(
-        title="commands", metavar="COMMAND", required=True)
     a = pl.add_parser("deliver", parents=[common],
                       help="send the outbox to the platform (STOREASSIST_PLATFORM_URL, STOREASSIST_PLATFORM_TOKEN)")
     a.add_argument("--once", action="store_true", help="send what is due, then exit (cron, tests)")
