@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from sqlmodel import select
-from test_scan_burst import NUMBER, _screen, _tmux, _wait_screen, big_order
+from test_scan_burst import NUMBER, big_order
 from test_server_faults import _serve
 
 from storeassist_tui.store import auth, demo, migrate, queries
@@ -38,6 +38,26 @@ def _voided(db: Database) -> int:
         return len(session.exec(select(RequestRecord).where(RequestRecord.operation == VOIDED)).all())
 
 
+# A tmux server of this test's own: sessions of other tests (or of a person) on the default server
+# make tmux recalculate window sizes, and the app's 40x16 must stay 40x16.
+SOCKET = f"outage{os.getpid()}"
+
+
+def _tmux(*args: str) -> str:
+    return subprocess.run(["tmux", "-L", SOCKET, *args], check=True, capture_output=True, text=True).stdout
+
+
+def _screen(session: str) -> str:
+    return _tmux("capture-pane", "-p", "-t", session)
+
+
+def _wait_screen(session: str, needle: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while needle not in _screen(session):
+        assert time.monotonic() < deadline, f"{needle!r} not on screen:\n{_screen(session)}"
+        time.sleep(0.1)  # polling the terminal another process draws
+
+
 def _until(what: object, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while not what():  # type: ignore[operator]
@@ -57,14 +77,16 @@ def test_not_saved_stays_true_when_a_frozen_server_wakes_up(tmp_path: Path) -> N
     with _serve(url) as base:
         pid = int(subprocess.run(["pgrep", "-f", f"port {base.rsplit(':', 1)[1]}"], capture_output=True,
                                  text=True).stdout.split()[0])
+        # Without COLUMNS/LINES: the shell tmux starts exports 80x24, which the app would take for its
+        # size (an open defect of its own, issue 12).
         _tmux("new-session", "-d", "-s", session, "-x", "40", "-y", "16",
-              f"env TERM=vt220 LANG=C XDG_DATA_HOME={tmp_path / 'data'} {exe} --backend {base}")
+              f"env -u COLUMNS -u LINES TERM=vt220 LANG=C XDG_DATA_HOME={tmp_path / 'data'} {exe} --backend {base}")
         try:
             _wait_screen(session, "Log in")
             _tmux("send-keys", "-t", session, "B-1001", "Enter")
             _wait_screen(session, "1 Pick")
             _tmux("send-keys", "-t", session, NUMBER, "Enter")
-            _wait_screen(session, "units")
+            _wait_screen(session, "F2 Not found")  # the walk's own keys
             os.kill(pid, signal.SIGSTOP)
             try:
                 _tmux("send-keys", "-t", session, codes[0], "Enter")
@@ -83,5 +105,5 @@ def test_not_saved_stays_true_when_a_frozen_server_wakes_up(tmp_path: Path) -> N
             _until(lambda: _picked(db, order_id) == 1)
             assert _picked(db, order_id) == 1
         finally:
-            subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+            subprocess.run(["tmux", "-L", SOCKET, "kill-server"], capture_output=True)
             db.dispose()
