@@ -313,7 +313,8 @@ def cmd_platform_status(args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     st = delivery.status(_db(args), now)
     print(f"platform: {settings.platform_url or '(no STOREASSIST_PLATFORM_URL: nothing is sent)'}")
-    print(f"undelivered: {st.undelivered} call(s), oldest {_ago(st.oldest_undelivered_at, now)} old; "
+    oldest = f", oldest {_ago(st.oldest_undelivered_at, now)} old" if st.oldest_undelivered_at else ""
+    print(f"undelivered: {st.undelivered} call(s){oldest}; "
           f"delivered: {st.delivered}; outbox read up to {st.outbox_cursor} of {st.outbox_last}")
     print(f"dead letters: {len(st.dead)}" + (" (storeassist platform retry EVENT_ID | --all)" if st.dead else ""))
     for d in st.dead:
