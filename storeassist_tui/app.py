@@ -188,25 +188,30 @@ class StoreAssistApp(App[None]):
         self.client.hold(rid, *held)
         return dataclasses.replace(entry, request_id=rid)
 
-    def _take_queued_escape(self) -> bool:
-        """Remove the first Esc waiting its turn (the rest keep their order); True if there was one."""
+    def _requeue(self, change: Callable[[list[Entry | KeyPress]], list[Entry | KeyPress]]) -> None:
+        """Rewrite what waits its turn (nothing can come in between: this runs on the event loop)."""
         items: list[Entry | KeyPress] = []
         while not self.inputs.empty():
             items.append(self.inputs.get_nowait())
-        found = next((i for i, item in enumerate(items) if item == KeyPress("escape")), None)
-        if found is not None:
-            del items[found]
-        for item in items:
+        for item in change(items):
             self.inputs.put_nowait(item)
-        return found is not None
+
+    def _take_queued_escape(self) -> bool:
+        """Remove the first Esc waiting its turn (the rest keep their order); True if there was one."""
+        found: list[bool] = []
+
+        def without_escape(items: list[Entry | KeyPress]) -> list[Entry | KeyPress]:
+            if KeyPress("escape") in items:
+                items.remove(KeyPress("escape"))
+                found.append(True)
+            return items
+
+        self._requeue(without_escape)
+        return bool(found)
 
     def hold_waiting_entries(self) -> None:
         """The backend went away: the entries already waiting their turn are kept in the journal."""
-        items: list[Entry | KeyPress] = []
-        while not self.inputs.empty():
-            items.append(self.inputs.get_nowait())
-        for item in items:
-            self.inputs.put_nowait(self._held(item) if isinstance(item, Entry) else item)
+        self._requeue(lambda items: [self._held(i) if isinstance(i, Entry) else i for i in items])
 
     def _maybe_lone_key(self, char: str, at: float) -> None:
         """On a screen whose menu keys are printable (home: 1-4, 0): the key waits in the buffer; if
@@ -282,17 +287,9 @@ class StoreAssistApp(App[None]):
 
     def drop_pending_entries(self) -> int:
         """Forget the scans still waiting their turn (after an abandoned retry, or a logout)."""
-        kept: list[Entry | KeyPress] = []
-        dropped = 0
-        while not self.inputs.empty():
-            item = self.inputs.get_nowait()
-            if isinstance(item, Entry):
-                dropped += 1
-            else:
-                kept.append(item)
-        for item in kept:
-            self.inputs.put_nowait(item)
-        return dropped
+        before = self.inputs.qsize()
+        self._requeue(lambda items: [i for i in items if not isinstance(i, Entry)])
+        return before - self.inputs.qsize()
 
     async def _consume_inputs(self) -> None:
         """One at a time: each scan or key goes to the screen current when its turn comes, after

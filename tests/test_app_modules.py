@@ -201,8 +201,10 @@ async def test_finishing_a_pick_lands_on_stage_for_that_order(lee_app: Ctx) -> N
     await ctx.until("C1?")
     await ctx.pilot.press("enter")
     await ctx.until(lambda: ctx.order(order.id).status == "staged")
+    assert ctx.order(order.id).staging_location == "C1"
     await ctx.pilot.press("escape")
     await ctx.until(lambda: isinstance(ctx.app.screen, PickQueueScreen))
+    assert ctx.order(order.id).status == "staged"  # Esc after staging undid nothing
 
 
 # Hand-off ----------------------------------------------------------------------------------------
