@@ -57,8 +57,12 @@ def said(app: StoreAssistApp) -> str:
 
 def lines_of(app: StoreAssistApp, selector: str) -> list[str]:
     """What the screen shows inside the widget `selector` only (its region of the drawn screen),
-    so that the same words on the message line or in a banner do not count."""
-    region = app.screen.query_one(selector).region
+    so that the same words on the message line or in a banner do not count. [] while the
+    screen has not mounted the widget yet (a wait may look before the screen is composed)."""
+    found = app.screen.query(selector)
+    if not found:
+        return []
+    region = found.first().region
     rows = screen_text(app).splitlines()[region.y:region.bottom]
     return [row[region.x:region.right].rstrip() for row in rows]
 
