@@ -397,6 +397,7 @@ class Scan:
     price_cents: int | None = None
     weight_kg: str | None = None
     lot: str | None = None
+    weight_lb: str | None = None
     serial: str | None = None
 
 
@@ -420,10 +421,12 @@ def _gs1_scan(text: str) -> Scan:
     keys = [_gtin_key(gtin14)] if gtin14 else []
     if _is_digits(text):
         keys.append("SKU:" + text)
-    weight_kg = price_cents = None
+    weight_kg = weight_lb = price_cents = None
     for ai, value in fields.items():
         if ai.startswith("310"):
             weight_kg = _decimal_text(value, int(ai[3]))
+        elif ai.startswith("320"):  # net weight in pounds
+            weight_lb = _decimal_text(value, int(ai[3]))
         elif ai.startswith("392"):
             cents = Decimal(int(value)).scaleb(2 - int(ai[3]))
             if cents == cents.to_integral_value():
@@ -435,6 +438,7 @@ def _gs1_scan(text: str) -> Scan:
         keys=tuple(keys),
         price_cents=price_cents,
         weight_kg=weight_kg,
+        weight_lb=weight_lb,
         lot=fields.get("10"),
         serial=fields.get("21"),
     )

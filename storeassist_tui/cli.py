@@ -157,9 +157,18 @@ def cmd_store_add(args: argparse.Namespace) -> int:
         parking_spots=[p.strip() for p in args.spots.split(",") if p.strip()],
         signature_required=args.signature, id_check_required=args.id_check,
         rejection_allowed=not args.no_rejection, cleanup_days=args.cleanup_days,
+        weight_tolerance_pct=args.weight_tolerance,
     )
     admin.add_store(_db(args), s)
     print(f"store {s.id} added")
+    return 0
+
+
+def cmd_store_tolerance(args: argparse.Namespace) -> int:
+    from storeassist_tui.store import admin
+
+    s = admin.set_weight_tolerance(_db(args), args.id, args.pct)
+    print(f"store {s.id}: weighed items complete within +-{s.weight_tolerance_pct}% of the amount ordered")
     return 0
 
 
@@ -174,7 +183,7 @@ def cmd_store_list(args: argparse.Namespace) -> int:
                                        ("id-check", s.id_check_required), ("rejection", s.rejection_allowed)) if on]
         spots = ",".join(s.parking_spots) or "-"
         print(f"{s.id}\t{s.name}\t{s.timezone}\tlead {s.lead_time_minutes} min\t{' '.join(rules) or '-'}"
-              f"\tspots {spots}\tclean-up {s.cleanup_days} d"
+              f"\tspots {spots}\tclean-up {s.cleanup_days} d\tweight +-{s.weight_tolerance_pct}%"
               + (f"\tplatform: {platform[s.id]}" if s.id in platform else ""))
     if not stores:
         print("no stores yet: storeassist store add --id ... --name ...")
@@ -383,7 +392,14 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--id-check", action="store_true", help="require an ID check at hand-off")
     a.add_argument("--no-rejection", action="store_true", help="customers may not reject items at hand-off")
     a.add_argument("--cleanup-days", type=int, default=7, help="uncollected orders expire after (default 7)")
+    a.add_argument("--weight-tolerance", type=int, default=10, metavar="PCT",
+                   help="weighed items: scale labels may add up to the amount ordered +- PCT%% (default 10)")
     a.set_defaults(func=cmd_store_add)
+
+    a = st.add_parser("set-weight-tolerance", parents=[common], help="set a store's tolerance for weighed items")
+    a.add_argument("id", help="store code")
+    a.add_argument("pct", type=int, help="percent, 0 to 50")
+    a.set_defaults(func=cmd_store_tolerance)
 
     a = st.add_parser("list", parents=[common], help="list the stores and their settings")
     a.set_defaults(func=cmd_store_list)

@@ -137,6 +137,9 @@ class Line(BaseModel):
     aisle: str
     codes: list[Code]
     substitution_allowed: bool | None = None
+    uom: str = "EACH"  # LB / KG: a weighed line, one unit complete when its weight is picked
+    weight_milli: int = 0  # amount ordered, thousandths of uom
+    weight_picked_milli: int = 0
 
 
 class Refund(BaseModel):
@@ -226,6 +229,7 @@ class ScanResult(BaseModel):
     line_id: int
     counted: int
     entry: str
+    weight_milli: int = 0  # what a scale label on a weighed line weighed
 
 
 class TimelineEntry(BaseModel):

@@ -270,8 +270,9 @@ class PlatformDouble:
             st, qty = first.get("status"), (first.get("qty") or {}).get("value")
             if st not in ALLOWED:
                 return 500, {"message": f"Invalid status {st} for item {ln['lineNbr']}"}
-            if not isinstance(qty, int) or qty < 0:
-                return 400, {"message": "qty.value must be a whole number"}
+            # Units, or the weight of a weighed item (its catalogue allows decimal quantities).
+            if isinstance(qty, bool) or not isinstance(qty, int | float) or qty < 0:
+                return 400, {"message": "qty.value must be a number, 0 or more"}
             if st in ("nil-picked", "rejected") and qty:
                 return 400, {"message": f"{st} with a quantity would be counted as kept"}
             statuses.append(st)

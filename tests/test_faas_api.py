@@ -176,13 +176,37 @@ async def test_refusals_are_4xx_with_one_line(platform: PlatformDouble) -> None:
     assert "no-such-store" in body["message"]
     _one_line_error(await platform.create_order({"order": {"orderId": "x"}}, STORE), 422)
     _one_line_error(await platform.create_order({"nothing": 1}, STORE), 422)
-    weighed = platform_order("W-1")
-    weighed["order"]["orderLines"][0]["quantity"] = {"value": 1.25, "uom": "LB"}
-    body = _one_line_error(await platform.create_order(weighed, STORE), 422)
-    assert "weighed lines are not supported yet" in body["message"]
-    weighed["order"]["orderLines"][0]["quantity"] = {"value": "0.5", "uom": "EACH"}
-    body = _one_line_error(await platform.create_order(weighed, STORE), 422)
-    assert "weighed lines are not supported yet" in body["message"]
+    odd = platform_order("W-1")
+    for quantity, says in (({"value": "0.5", "uom": "EACH"}, "a decimal amount needs uom LB or KG"),
+                           ({"value": 2, "uom": "BOX"}, "uom is EACH, LB or KG"),
+                           ({"value": "0.0001", "uom": "KG"}, "a weighed amount is 0.001 to 999.999 KG"),
+                           ({"value": 0, "uom": "LB"}, "greater than 0")):
+        odd["order"]["orderLines"][0]["quantity"] = quantity
+        body = _one_line_error(await platform.create_order(odd, STORE), 422)
+        assert says in body["message"], body
+    assert (await platform.search(STORE)).status_code == 200  # nothing half-kept: the id is still free
+    odd["order"]["orderLines"][0]["quantity"] = {"value": 2, "uom": "EACH"}
+    assert (await platform.create_order(odd, STORE)).status_code == 201
+
+
+@pytest.mark.parametrize(("quantity", "price", "kept"), [
+    ({"value": 1.25, "uom": "LB"}, "3.9900", ("LB", 1250, 399)),
+    ({"value": "0.750", "uom": "KG"}, "8.00", ("KG", 750, 800)),
+    ({"value": 500, "uom": "G"}, "0.0120", ("KG", 500, 1200)),  # 1.2 cents a gram: 12.00 a kg
+    ({"value": 24, "uom": "OZ"}, "0.25", ("LB", 1500, 400)),  # 25 cents an ounce: 4.00 a pound
+])
+async def test_weighed_lines_are_kept_by_their_amount(platform: PlatformDouble, demo_db: Database,
+                                                       people: dict[str, Actor], quantity: dict[str, Any],
+                                                       price: str, kept: tuple[str, int, int]) -> None:
+    order = platform_order("W-2")
+    order["order"]["orderLines"][0].update(quantity=quantity, storeUnitPrice=price, webUnitPrice=price)
+    r = await platform.create_order(order, STORE)
+    assert r.status_code == 201, r.text
+    detail = queries.find_order(demo_db, people["pat"], "W-2", STORE)
+    line = next(ln for ln in detail.lines if ln.line_nbr == 1)
+    assert (line.uom, line.weight_milli, line.unit_price_cents) == kept
+    assert (line.quantity, line.pending, line.weight_picked_milli) == (1, 1, 0)
+    assert detail.units == 2  # the weighed line is one unit to pick, plus line 2's one
 
 
 async def test_double_slashed_server_url(demo_db: Database, settings: Settings,

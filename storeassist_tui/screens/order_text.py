@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from storeassist_tui import weights
 from storeassist_tui.client import CheckIn, HandoffEntry, Line, OrderDetail, OrderSummary, TimelineEntry
-from storeassist_tui.screens.pick_text import aware, first_name, money, span
+from storeassist_tui.screens.pick_text import aware, done_of, first_name, money, span
 from storeassist_tui.widgets.rows import Piece
 
 STATUS_WORDS = {
@@ -142,6 +143,11 @@ def handoff_line(ln: Line, rejected: int, width: int) -> list[Piece]:
                    width)
     nf = f" (+{ln.not_found} not found)" if ln.not_found else ""
     rej = [(f" REJECT {rejected}", True)] if rejected else []
+    if weights.is_weighed(ln.uom):  # one package of a weighed item: its weight says how much
+        amount = weights.shown(ln.weight_picked_milli, ln.uom)
+        return fit([[(f"{amount} {ln.description[:40]}", False), *rej], [(f"{amount} {ln.description[:22]}", False), *rej],
+                    [(f"{amount.split()[0]} {ln.description[:10]}", False), *([(" R", True)] if rejected else [])]],
+                   width)
     return fit([
         [(f"{ln.picked:>3} x {ln.description[:40]}{nf}", False), *rej],
         [(f"{ln.picked:>2}x {ln.description[:24]}", False), *rej],
@@ -187,7 +193,7 @@ def detail_rows(o: OrderDetail, events: list[TimelineEntry], now: datetime, tz: 
         extra = [f"{n} {what}" for n, what in ((ln.not_found, "not found"), (ln.rejected, "rejected"),
                                                  (ln.dispensed, "handed off")) if n]
         more = f" ({', '.join(extra)})" if extra else ""
-        rows.append([f" {ln.picked}/{ln.quantity} {ln.description}{more}", f" {ln.picked}/{ln.quantity} {ln.description}"])
+        rows.append([f" {done_of(ln)} {ln.description}{more}", f" {done_of(ln)} {ln.description}"])
     if o.refunds:
         rows.append(["Refunds:"])
         for r in o.refunds:

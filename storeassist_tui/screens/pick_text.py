@@ -6,6 +6,7 @@ from __future__ import annotations
 import string
 from datetime import UTC, datetime
 
+from storeassist_tui import weights
 from storeassist_tui.client import Line, OrderDetail, OrderSummary
 
 # The pick screens' lists scroll like every list (re-exported for them).
@@ -91,11 +92,19 @@ def item_name(line: Line) -> str:
     return " ".join(p for p in (line.description, size, line.colour) if p)
 
 
+def done_of(line: Line) -> str:
+    """How much of a line is done: "1/2" units, or for a weighed line "1.24/2.50 lb"."""
+    if not weights.is_weighed(line.uom):
+        return f"{line.picked}/{line.quantity}"
+    picked = weights.shown(line.weight_picked_milli, line.uom).split()[0]
+    return f"{picked}/{weights.shown(line.weight_milli, line.uom)}"
+
+
 def walk_row(line: Line, tote: str, width: int, skipped: bool = False) -> str:
     """One line of the walk: where, what, how many done of how many (nf = not found), the tote."""
     nf = f" nf{line.not_found}" if line.not_found else ""
     done = " done" if not line.pending else (" skip" if skipped else "")
-    right = f"{line.picked}/{line.quantity}{nf}{done}{' ' + tote if tote else ''}"
+    right = f"{done_of(line)}{nf}{done}{' ' + tote if tote else ''}"
     left = f"{line.aisle or line.department[:6]:<6} {item_name(line)}" if width >= 39 else item_name(line)
     room = max(width - len(right) - 1, 1)
     return f"{left[:room]:<{room}} {right}"
@@ -129,14 +138,20 @@ def detail_forms(line: Line, order: OrderDetail, tote: str) -> list[list[str]]:
     if tote:  # in a batch, which tote the unit goes to comes right after what it is
         rows.append([f"Tote {tote}: order {order.number} ({order.customer_name})",
                      f"Tote {tote}: {order.number}", f"Tote {tote}"])
-    rows += [
-        [f"{where}  Qty {line.quantity}: picked {line.picked}, not found {line.not_found}, left {line.pending}",
+    if weights.is_weighed(line.uom):  # picked by weight: scale labels add up to the amount ordered
+        rows += [[f"{where}  Weigh {weights.shown(line.weight_milli, line.uom)}: labels so far "
+                  f"{weights.shown(line.weight_picked_milli, line.uom)}{' (done)' if not line.pending else ''}",
+                  f"{line.aisle} Weigh {done_of(line)}".strip(), f"Weigh {done_of(line)}"]]
+    else:
+        rows += [[f"{where}  Qty {line.quantity}: picked {line.picked}, not found {line.not_found}, left {line.pending}",
          f"{line.aisle} Qty {line.quantity} picked {line.picked} nf {line.not_found} left {line.pending}".strip(),
          f"{line.aisle} Qty {line.quantity}, {line.pending} left".strip(),
-         f"{line.picked}+{line.not_found}nf of {line.quantity}, {line.pending} left"],
+         f"{line.picked}+{line.not_found}nf of {line.quantity}, {line.pending} left"]]
+    rows += [
         ["  ".join(looks) or "No size / colour", short_looks or "-"],
         [f"SKU {line.sku}  {code_text}  ({line.department})".strip(),
          f"{line.sku} {code.code if code else ''}".strip(), line.sku],
-        [f"Price {money(line.unit_price_cents)} each", money(line.unit_price_cents)],
+        [f"Price {money(line.unit_price_cents)} {'a ' + line.uom.lower() if weights.is_weighed(line.uom) else 'each'}",
+         money(line.unit_price_cents)],
     ]
     return rows

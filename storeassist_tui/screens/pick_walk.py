@@ -22,6 +22,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widget import Widget
 
+from storeassist_tui import weights
 from storeassist_tui.barcodes import is_item_code
 from storeassist_tui.client import (
     SCAN_PATH,
@@ -36,6 +37,7 @@ from storeassist_tui.screens import StoreScreen, bottom_bars
 from storeassist_tui.screens.pick_done import PickDoneScreen
 from storeassist_tui.screens.pick_text import (
     detail_forms,
+    done_of,
     money,
     scroll_mark,
     scroll_top,
@@ -441,9 +443,11 @@ class PickWalkScreen(StoreScreen):
         to = f" -> tote {tote}" if tote else ""
         how = " (typed)" if kind == "manual" else ""
         units = f"{result.counted} x " if result.counted > 1 else ""
-        self.say([f"Counted {units}{line.description[:30]}{to}{how}: {line.picked}/{line.quantity}",
-                  f"OK {units}{line.description[:16]}{to} {line.picked}/{line.quantity}",
-                  f"OK {line.picked}/{line.quantity}{to}"])
+        if result.weight_milli:
+            units = f"{weights.shown(result.weight_milli, line.uom)} "
+        self.say([f"Counted {units}{line.description[:30]}{to}{how}: {done_of(line)}",
+                  f"OK {units}{line.description[:16]}{to} {done_of(line)}",
+                  f"OK {done_of(line)}{to}"])
         if self.units[0] == self.units[1]:
             self.say([f"Counted {line.description[:30]}{to}. All units done: F4 to finish",
                       f"OK {line.description[:12]}{to}. All done: F4", "All done: F4 finish", "Done: F4"])

@@ -36,6 +36,9 @@ class StoreSettings(BaseModel):
     id_check_required: bool = False
     rejection_allowed: bool = True
     cleanup_days: int = 7
+    weight_tolerance_pct: int = 10  # weighed lines: how far labels may add up from the amount ordered
+
+MAX_TOLERANCE_PCT = 50
 
 
 def parse_hours(text: str) -> dict[str, list[str]]:
@@ -71,6 +74,8 @@ def validate_store(s: StoreSettings) -> None:
         raise InvalidInput("Pickup lead time: 0 to 20160 minutes")
     if not 1 <= s.cleanup_days <= 90:
         raise InvalidInput("Clean-up window: 1 to 90 days")
+    if not 0 <= s.weight_tolerance_pct <= MAX_TOLERANCE_PCT:
+        raise InvalidInput(f"Weight tolerance: 0 to {MAX_TOLERANCE_PCT} percent")
     if any(not _CODE.match(p) or len(p) > _SPOT_MAX for p in s.parking_spots):
         raise InvalidInput(f"Parking spots: names of 1 to {_SPOT_MAX} letters, digits or _.-")
 
@@ -86,7 +91,7 @@ def add_store(db: Database, s: StoreSettings) -> StoreSettings:
                 opening_hours=json.dumps(s.opening_hours), curbside_enabled=s.curbside_enabled,
                 parking_spots=json.dumps(s.parking_spots), signature_required=s.signature_required,
                 id_check_required=s.id_check_required, rejection_allowed=s.rejection_allowed,
-                cleanup_days=s.cleanup_days,
+                cleanup_days=s.cleanup_days, weight_tolerance_pct=s.weight_tolerance_pct,
             )
         )
     return s
@@ -98,8 +103,20 @@ def store_settings(store: Store) -> StoreSettings:
         opening_hours=json.loads(store.opening_hours), curbside_enabled=store.curbside_enabled,
         parking_spots=json.loads(store.parking_spots), signature_required=store.signature_required,
         id_check_required=store.id_check_required, rejection_allowed=store.rejection_allowed,
-        cleanup_days=store.cleanup_days,
+        cleanup_days=store.cleanup_days, weight_tolerance_pct=store.weight_tolerance_pct,
     )
+
+
+def set_weight_tolerance(db: Database, store_id: str, pct: int) -> StoreSettings:
+    """How far the scale labels of a weighed line may add up from the amount ordered, in percent."""
+    with db.write() as session:
+        store = session.get(Store, store_id)
+        if store is None:
+            raise NotFound(f"No store {store_id}")
+        validate_store(store_settings(store).model_copy(update={"weight_tolerance_pct": pct}))
+        store.weight_tolerance_pct = pct
+        session.add(store)
+        return store_settings(store)
 
 
 def get_store(db: Database, store_id: str) -> StoreSettings:

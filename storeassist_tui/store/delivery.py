@@ -30,6 +30,7 @@ from sqlalchemy import func, text, update
 from sqlalchemy.engine import Connection, make_url
 from sqlmodel import Session, col, select
 
+from storeassist_tui import weights
 from storeassist_tui.store.db import Database, utcnow
 from storeassist_tui.store.errors import NotFound, Unavailable
 from storeassist_tui.store.models import AppSetting, Order, OrderLine, OutboxEvent, PlatformDelivery
@@ -54,16 +55,23 @@ def _earlier(session: Session, ev: OutboxEvent, type_: str) -> OutboxEvent | Non
     ).first()
 
 
+def _amount(units: int, weight_milli: int | None) -> int | float:
+    """`qty.value` of a line: its units, or for a weighed line the weight its labels added up to
+    (the platform invoices that amount, in the line's lb / kg)."""
+    return weights.sent(weight_milli) if units > 0 and weight_milli else units
+
+
 def _picked_lines(session: Session, ev: OutboxEvent) -> list[dict[str, Any]]:
     """Per lineNbr what was picked, from the pick's own `pick_complete` event (what the picker
     finished with), else from the lines; a shortfall is only the picked qty: the platform refunds
     the rest itself, so our not-found refunds are never sent (they would be paid twice)."""
     done = _earlier(session, ev, "pick_complete")
     if done is not None:
-        picked = {int(ln["lineNbr"]): int(ln["picked"]) for ln in json.loads(done.payload)["lines"]}
+        picked = {int(ln["lineNbr"]): _amount(int(ln["picked"]), ln.get("weight_milli"))
+                  for ln in json.loads(done.payload)["lines"]}
     else:
         rows = session.exec(select(OrderLine).where(OrderLine.order_id == ev.order_id))
-        picked = {ln.line_nbr: ln.picked for ln in rows}
+        picked = {ln.line_nbr: _amount(ln.picked, ln.weight_picked_milli) for ln in rows}
     return [
         {"lineNbr": nbr, "items": [{"status": "picked", "qty": {"value": qty}} if qty > 0
                                    else {"status": "nil-picked", "qty": {"value": 0}}]}
@@ -76,7 +84,7 @@ def _dispensed_lines(payload: dict[str, Any]) -> list[dict[str, Any]]:
     it). A line with nothing handed over says `rejected` with qty 0, as nil-picked does."""
     out = []
     for ln in sorted(payload.get("lines", []), key=lambda x: int(x["lineNbr"])):
-        qty = int(ln["dispensed"])
+        qty = _amount(int(ln["dispensed"]), ln.get("weight_milli"))
         out.append({"lineNbr": int(ln["lineNbr"]),
                     "items": [{"status": "dispensed", "qty": {"value": qty}} if qty > 0
                               else {"status": "rejected", "qty": {"value": 0}}]})

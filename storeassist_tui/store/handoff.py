@@ -8,11 +8,12 @@ import uuid
 from pydantic import Field, field_validator
 from sqlmodel import select
 
+from storeassist_tui import weights
 from storeassist_tui.store import checkin_tokens
 from storeassist_tui.store.db import Database
 from storeassist_tui.store.errors import Forbidden, InvalidInput, NotFound, WrongState
 from storeassist_tui.store.models import CheckIn, Order, Store
-from storeassist_tui.store.refunds import add_refund, close_with_refunds
+from storeassist_tui.store.refunds import add_refund, close_with_refunds, line_cents
 from storeassist_tui.store.roles import DISPENSE, Actor
 from storeassist_tui.store.text import CleanModel
 from storeassist_tui.store.txn import Tx, mutate
@@ -146,8 +147,10 @@ def dispense(db: Database, actor: Actor, order_id: int, form: DispenseForm, requ
             ln.dispensed = ln.picked - ln.rejected
             tx.session.add(ln)
             if ln.rejected:
-                add_refund(tx, o, "rejected", ln.rejected, ln.rejected * ln.unit_price_cents, ln.id, issue=True)
-            result.append({"lineNbr": ln.line_nbr, "dispensed": ln.dispensed, "rejected": ln.rejected})
+                add_refund(tx, o, "rejected", ln.rejected, line_cents(ln, ln.rejected), ln.id, issue=True)
+            result.append({"lineNbr": ln.line_nbr, "dispensed": ln.dispensed, "rejected": ln.rejected,
+                           **({"weight_milli": ln.weight_picked_milli} if ln.dispensed and weights.is_weighed(ln.uom)
+                              else {})})
         tx.audit(o, "dispensed", signature=signature, id_checked=form.id_checked,
                  rejected={str(lines[k].line_nbr): v for k, v in rejected.items()})
         tx.emit(o, "dispensed", lines=result)

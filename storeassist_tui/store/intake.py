@@ -15,6 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from storeassist_tui import weights
 from storeassist_tui.barcodes import match_keys
 from storeassist_tui.store.db import Database, utcnow
 from storeassist_tui.store.errors import Duplicate, InvalidInput, NotFound
@@ -25,8 +26,6 @@ from storeassist_tui.store.views import OrderDetail, order_detail
 
 # The platform's increment ids, with their prefixes: "000000123", "#100", "WEB-000123".
 _ORDER_ID = re.compile(r"^[A-Za-z0-9_.#-]{1,64}$")
-WEIGHED_UOMS = ("LB", "LBS", "KG", "G", "OZ")
-WEIGHED_REFUSAL = "weighed lines are not supported yet"
 DISPATCH_CODES = {1: "in_store", 8: "curbside"}
 MAX_CENTS = 10**9  # ten million in money: more is a mistake, not an order (and fits 32-bit columns)
 _S = Field(default="", max_length=100)
@@ -64,22 +63,37 @@ class PickupDetails(CleanModel):
 
 
 class Quantity(CleanModel):
-    value: int = Field(ge=1, le=999)
-    uom: str = Field(default="EACH", max_length=16)
+    """How much of a line: whole units (EACH), or an amount by weight (LB, KG, and G / OZ /
+    LBS / KGS, kept as LB or KG) that scale labels add up to when it is picked."""
 
-    @model_validator(mode="before")
-    @classmethod
-    def _not_weighed(cls, data: Any) -> Any:
-        """A weighed line (LB/KG, a decimal quantity) is refused with its reason, not half-read."""
-        if isinstance(data, dict):
-            uom, value = str(data.get("uom") or "").strip().upper(), data.get("value")
-            try:
-                fractional = value is not None and not isinstance(value, bool) and Decimal(str(value)) % 1 != 0
-            except ArithmeticError:
-                fractional = False
-            if uom in WEIGHED_UOMS or fractional:
-                raise ValueError(f"{WEIGHED_REFUSAL} ({value} {uom or 'EACH'})")
-        return data
+    value: Decimal = Field(gt=0, le=999_999)
+    uom: str = Field(default=weights.EACH, max_length=16)
+
+    @model_validator(mode="after")
+    def _amount(self) -> Quantity:
+        self.uom = self.uom.strip().upper() or weights.EACH
+        if weights.is_weighed(self.uom):
+            unit, milli = weights.to_milli(self.value, self.uom)
+            if not 1 <= milli <= weights.MAX_MILLI:
+                raise ValueError(f"a weighed amount is 0.001 to 999.999 {unit} ({self.value} {self.uom})")
+        elif self.uom != weights.EACH:
+            raise ValueError(f"uom is EACH, LB or KG (or G, OZ), not {self.uom[:16]}")
+        elif self.value % 1 != 0 or not 1 <= self.value <= 999:
+            raise ValueError(f"{self.value} EACH: whole units 1 to 999 (a decimal amount needs uom LB or KG)")
+        return self
+
+    @property
+    def units(self) -> int:
+        """Units to pick: a weighed line is one, complete when its weight is."""
+        return 1 if weights.is_weighed(self.uom) else int(self.value)
+
+    def columns(self, unit_price: Decimal) -> dict[str, Any]:
+        """The line's quantity columns, its price per unit as kept (per lb / kg when weighed)."""
+        if not weights.is_weighed(self.uom):
+            return dict(quantity=int(self.value), uom=weights.EACH, weight_milli=0, unit_price_cents=cents(unit_price))
+        unit, milli = weights.to_milli(self.value, self.uom)
+        _, per = weights.UNITS[self.uom]
+        return dict(quantity=1, uom=unit, weight_milli=milli, unit_price_cents=cents(unit_price * 1000 / per))
 
 
 class Department(CleanModel):
@@ -233,8 +247,8 @@ def build_rows(
         dept = ln.department or Department()
         lines.append(
             dict(
-                order_id=order_id, line_nbr=ln.lineNbr, sku=sku, description=ln.itemDesc, quantity=ln.quantity.value,
-                picked=0, not_found=0, dispensed=0, rejected=0, unit_price_cents=cents(ln.storeUnitPrice),
+                order_id=order_id, line_nbr=ln.lineNbr, sku=sku, description=ln.itemDesc, **ln.quantity.columns(ln.storeUnitPrice),
+                picked=0, weight_picked_milli=0, not_found=0, dispensed=0, rejected=0,
                 size=_attr(ln.lineDisplayAttributes, "size"),
                 colour=_attr(ln.lineDisplayAttributes, "color", "colour"),
                 fit=_attr(ln.lineDisplayAttributes, "fit"), image_url=ln.imageUrl,
@@ -257,7 +271,7 @@ def build_rows(
         dispatch=DISPATCH_CODES[o.dispatchMethodCode],
         alt_name=alt.name.full()[:200] if alt else "", alt_phone=alt.phone if alt else "",
         alt_email=alt.email if alt else "", placed_at=placed, due_at=due, status="new",
-        total_cents=cents(total), units=sum(ln.quantity.value for ln in o.orderLines),
+        total_cents=cents(total), units=sum(ln.quantity.units for ln in o.orderLines),
         line_count=len(o.orderLines), version=1, updated_at=now,
         customer_order_id=o.customerOrderId or "",
         notes="; ".join(n.instruction for n in o.notes if n.instruction)[:500],

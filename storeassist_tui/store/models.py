@@ -28,6 +28,7 @@ class Store(SQLModel, table=True):
     id_check_required: bool = False
     rejection_allowed: bool = True
     cleanup_days: int = 7
+    weight_tolerance_pct: int = 10  # a weighed line is complete within this much of the amount ordered
     revision: int = 0  # bumped by every change to the store's orders: the polling ETag
     created_at: datetime = _ts(default_factory=utcnow)  # type: ignore[assignment]
 
@@ -174,12 +175,15 @@ class OrderLine(SQLModel, table=True):
     line_nbr: int
     sku: str = Field(default="", max_length=64)
     description: str = Field(max_length=300)
-    quantity: int
+    quantity: int  # a weighed line is one unit, complete once its weight is picked
     picked: int = 0
     not_found: int = 0
     dispensed: int = 0
     rejected: int = 0
-    unit_price_cents: int = 0
+    unit_price_cents: int = 0  # of a weighed line: the price of one lb / kg
+    uom: str = Field(default="EACH", max_length=8)  # EACH, or LB / KG for a weighed line
+    weight_milli: int = 0  # a weighed line's amount ordered, thousandths of its uom
+    weight_picked_milli: int = 0  # what its scale labels added up to
     size: str = Field(default="", max_length=40)
     colour: str = Field(default="", max_length=40)
     fit: str = Field(default="", max_length=40)

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from sqlalchemy import or_
 from sqlmodel import col, select
 
-from storeassist_tui import barcodes
+from storeassist_tui import barcodes, weights
 from storeassist_tui.store.db import Database
 from storeassist_tui.store.errors import (
     BadCode,
@@ -21,9 +21,9 @@ from storeassist_tui.store.errors import (
     WrongItem,
     WrongState,
 )
-from storeassist_tui.store.models import Associate, CatalogCode, Order, OrderLine
+from storeassist_tui.store.models import Associate, CatalogCode, Order, OrderLine, Store
 from storeassist_tui.store.pick_rules import closes_when_finished
-from storeassist_tui.store.refunds import add_refund, close_with_refunds
+from storeassist_tui.store.refunds import add_refund, close_with_refunds, line_cents
 from storeassist_tui.store.roles import PICK, Actor
 from storeassist_tui.store.txn import Tx, check_entry, mutate, refuse_if_canceled_by_platform
 from storeassist_tui.store.views import OrderDetail, ScanResult, order_detail, order_lines
@@ -104,14 +104,14 @@ def release(db: Database, actor: Actor, order_id: int, request_id: str) -> Order
     return mutate(db, actor, request_id, "release", OrderDetail, run)
 
 
-def _keys_of(code: str) -> tuple[str, set[str]]:
-    """The scan's text and match keys; a bad check digit may still be a numeric SKU."""
+def _keys_of(code: str) -> tuple[str, set[str], barcodes.Scan | None]:
+    """The scan's text, match keys and reading; a bad check digit may still be a numeric SKU."""
     try:
         scan = barcodes.interpret(code)
-        return scan.text, set(scan.keys)
+        return scan.text, set(scan.keys), scan
     except barcodes.BadCheckDigit as exc:
         text = barcodes.clean_scan(code)
-        return text, {barcodes.sku_key(text), f"!{exc}"}
+        return text, {barcodes.sku_key(text), f"!{exc}"}, None
     except barcodes.BarcodeError as exc:
         raise BadCode(str(exc)) from None
 
@@ -145,7 +145,7 @@ def record_scan(
         raise InvalidInput("Quantity must be 1 to 999")
     if not order_ids or len(order_ids) > MAX_BATCH:
         raise InvalidInput(f"Give 1 to {MAX_BATCH} orders")
-    text, keys = _keys_of(code)
+    text, keys, scan = _keys_of(code)
     bad_check = next((k[1:] for k in keys if k.startswith("!")), None)
 
     def run(tx: Tx) -> ScanResult:
@@ -177,6 +177,8 @@ def record_scan(
             ln = candidates[0][1]
             raise OverPick(f"Over-pick: all {ln.quantity} of {ln.description[:30]} already done")
         o, ln = open_[0]
+        if weights.is_weighed(ln.uom):
+            return _add_weight(tx, o, ln, scan, text, entry, quantity)
         pending = ln.quantity - ln.picked - ln.not_found
         if quantity > pending:
             raise OverPick(f"Over-pick: only {pending} more of {ln.description[:30]} needed")
@@ -191,6 +193,37 @@ def record_scan(
                           counted=quantity, entry=entry)
 
     return mutate(db, actor, request_id, "scan", ScanResult, run)
+
+
+def weight_bounds(tx: Tx, o: Order, line: OrderLine) -> tuple[int, int]:
+    """The least weight that completes `line` and the most it may take, at its store's tolerance."""
+    store = tx.session.get(Store, o.store_id)
+    return weights.bounds(line.weight_milli, store.weight_tolerance_pct if store else weights.DEFAULT_TOLERANCE_PCT)
+
+
+def _add_weight(tx: Tx, o: Order, ln: OrderLine, scan: barcodes.Scan | None, text: str, entry: str,
+                quantity: int) -> ScanResult:
+    """A scale label on a weighed line: its weight adds up towards the amount ordered; the line
+    is complete once within the store's tolerance of it, and a label taking it past is refused."""
+    milli = weights.scan_milli(scan, ln.uom, ln.unit_price_cents) if scan is not None else None
+    if milli is None or quantity != 1:
+        raise InvalidInput(f"Weighed item: scan the scale label of {ln.description[:30]} (weight or price)")
+    low, high = weight_bounds(tx, o, ln)
+    total = ln.weight_picked_milli + milli
+    if milli < 1 or total > high:
+        raise OverPick(f"Over weight: {weights.shown(total, ln.uom)} is more than "
+                       f"{weights.shown(ln.weight_milli, ln.uom)} ordered allows (at most {weights.shown(high, ln.uom)})")
+    tx.lock(o)
+    line = tx.session.get(OrderLine, ln.id)
+    assert line is not None
+    line.weight_picked_milli = total
+    counted = 1 if total >= low else 0
+    line.picked += counted
+    tx.session.add(line)
+    tx.audit(o, "picked", entry=entry, line=line.line_nbr, quantity=counted, weight_milli=milli, code=text[:64])
+    tx.session.flush()
+    return ScanResult(order=order_detail(tx.session, o), order_id=o.id or 0, line_id=line.id or 0,
+                      counted=counted, entry=entry, weight_milli=milli)
 
 
 def _line_of(tx: Tx, order: Order, line_id: int) -> OrderLine:
@@ -213,9 +246,18 @@ def mark_not_found(
         pending = line.quantity - line.picked - line.not_found
         if not 1 <= quantity <= pending:
             raise InvalidInput(f"Not found: give 1 to {pending} units" if pending else "Nothing left on that line")
+        if weights.is_weighed(line.uom) and line.weight_picked_milli:
+            # Short of weight and no more to find: the line goes as weighed, the rest refunded.
+            short = max(line.weight_milli - line.weight_picked_milli, 0)
+            line.picked += 1
+            tx.session.add(line)
+            add_refund(tx, o, "not_found", 0, weights.price_cents(line.unit_price_cents, short), line.id)
+            tx.audit(o, "not_found", line=line.line_nbr, quantity=0, weight_milli=short)
+            tx.session.flush()
+            return order_detail(tx.session, o)
         line.not_found += quantity
         tx.session.add(line)
-        add_refund(tx, o, "not_found", quantity, quantity * line.unit_price_cents, line.id)
+        add_refund(tx, o, "not_found", quantity, line_cents(line, quantity), line.id)
         tx.audit(o, "not_found", line=line.line_nbr, quantity=quantity)
         tx.session.flush()
         return order_detail(tx.session, o)
@@ -256,7 +298,9 @@ def finish_pick(db: Database, actor: Actor, order_id: int, request_id: str) -> O
         tx.audit(o, "pick_finished", picked=sum(ln.picked for ln in lines),
                  not_found=sum(ln.not_found for ln in lines))
         tx.emit(o, "pick_complete", lines=[
-            {"lineNbr": ln.line_nbr, "picked": ln.picked, "not_found": ln.not_found} for ln in lines
+            {"lineNbr": ln.line_nbr, "picked": ln.picked, "not_found": ln.not_found,
+             **({"weight_milli": ln.weight_picked_milli} if ln.picked and weights.is_weighed(ln.uom) else {})}
+            for ln in lines
         ])
         if closes_when_finished(sum(ln.picked for ln in lines)):
             close_with_refunds(tx, o, "canceled", "nothing found")

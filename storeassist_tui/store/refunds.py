@@ -5,8 +5,17 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from storeassist_tui.store.models import Order, Refund
+from storeassist_tui import weights
+from storeassist_tui.store.models import Order, OrderLine, Refund
 from storeassist_tui.store.txn import Tx
+
+
+def line_cents(line: OrderLine, units: int) -> int:
+    """What `units` of a line cost. A weighed line is one unit, priced by what its labels weighed
+    (what the platform invoices), or by the amount ordered while nothing is weighed yet."""
+    if not weights.is_weighed(line.uom):
+        return units * line.unit_price_cents
+    return units * weights.price_cents(line.unit_price_cents, line.weight_picked_milli or line.weight_milli)
 
 
 def _refunded(tx: Tx, order: Order) -> tuple[int, int]:

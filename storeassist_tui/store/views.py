@@ -45,6 +45,9 @@ class LineView(BaseModel):
     aisle: str
     codes: list[CodeView]
     substitution_allowed: bool | None = None  # the customer's word on substitutes; None = not said
+    uom: str = "EACH"  # LB / KG: a weighed line, one unit complete when its weight is picked
+    weight_milli: int = 0  # amount ordered, thousandths of uom
+    weight_picked_milli: int = 0
 
 
 class CheckInView(BaseModel):
@@ -122,6 +125,7 @@ class ScanResult(BaseModel):
     line_id: int
     counted: int
     entry: str
+    weight_milli: int = 0  # what a scale label on a weighed line weighed
 
 
 class Counts(BaseModel):
@@ -209,6 +213,9 @@ def line_view(line: OrderLine) -> LineView:
         aisle=line.aisle,
         codes=[CodeView(**c) for c in json.loads(line.codes)],
         substitution_allowed=line.substitution_allowed,
+        uom=line.uom,
+        weight_milli=line.weight_milli,
+        weight_picked_milli=line.weight_picked_milli,
     )
 
 

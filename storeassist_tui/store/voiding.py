@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from storeassist_tui.store.db import Database, utcnow
 from storeassist_tui.store.errors import NotFound, StaleOrder
 from storeassist_tui.store.models import Order, OrderLine, RequestRecord
+from storeassist_tui.store.picking import weight_bounds
 from storeassist_tui.store.roles import Actor
 from storeassist_tui.store.txn import Tx, check_request_id
 from storeassist_tui.store.views import ScanResult
@@ -42,13 +43,17 @@ def _take_back_scan(tx: Tx, record: RequestRecord) -> VoidResult:
     if order is None or line is None:
         return VoidResult(request_id=rid, voided=False, saved=True, message="The scan was saved")
     what = line.description[:30]
-    if order.status != "picking" or order.claimed_by != tx.actor.id or line.picked < scan.counted:
+    if (order.status != "picking" or order.claimed_by != tx.actor.id or line.picked < scan.counted
+            or line.weight_picked_milli < scan.weight_milli):
         return VoidResult(request_id=rid, voided=False, saved=True,
                           message=f"The scan of {what} was saved: order {order.number} has moved on")
     tx.lock(order)
     line.picked -= scan.counted
+    if scan.weight_milli:  # a scale label: the line is complete again only if what is left still makes it
+        line.weight_picked_milli -= scan.weight_milli
+        line.picked = int(line.weight_picked_milli >= weight_bounds(tx, order, line)[0])
     tx.session.add(line)
-    tx.audit(order, "scan_voided", line=line.line_nbr, quantity=scan.counted)
+    tx.audit(order, "scan_voided", line=line.line_nbr, quantity=scan.counted, weight_milli=scan.weight_milli)
     record.operation = VOIDED
     tx.session.add(record)
     return VoidResult(request_id=rid, voided=True, saved=False,
