@@ -114,6 +114,21 @@ async def switchable(demo_db: Database, settings: Settings):  # type: ignore[no-
 
 
 @pytest.fixture
+async def platform(demo_db: Database, settings: Settings) -> AsyncIterator[Any]:
+    """The commerce platform calling us (tests/platform_double.py): its token, order create and
+    cancel, store sync and check-in, into our server over ASGI, on the test's database."""
+    from platform_double import PlatformDouble
+
+    from storeassist_tui.store import platform_clients
+
+    creds = platform_clients.add_client(demo_db, "shop", "merchant-1")
+    transport = httpx.ASGITransport(app=create_app(demo_db, settings), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport) as http:
+        yield PlatformDouble(http, "http://shop.test/", "http://shop.test/", creds.consumer_id,
+                             creds.consumer_secret, "merchant-1")
+
+
+@pytest.fixture
 def platform_double() -> Iterator[object]:
     """The commerce platform's REST side on loopback (tests/platform_double_server.py)."""
     from platform_double_server import PlatformDouble

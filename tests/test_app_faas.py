@@ -5,14 +5,12 @@ app on the same database)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import httpx
 import pytest
 from helpers import pick_all, rid
 from platform_double import PlatformDouble, platform_order
 from test_app_modules import app_as, open_handoff_order
 from test_app_pick import Ctx
+from test_store_weighed import PLU, price_label
 from ui import STORE, on_screen, said
 
 from storeassist_tui.client import BackendClient
@@ -22,22 +20,12 @@ from storeassist_tui.screens.handoff_order import HandoffOrderScreen
 from storeassist_tui.screens.home import HomeScreen
 from storeassist_tui.screens.pick_queue import PickQueueScreen
 from storeassist_tui.screens.pick_walk import PickWalkScreen
-from storeassist_tui.server import create_app
-from storeassist_tui.store import picking, platform_clients, queries, staging
+from storeassist_tui.store import picking, queries, staging
 from storeassist_tui.store.db import Database
 from storeassist_tui.store.roles import Actor
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((40, 16), id="40x16")]
 CANCELLED = "cancelled by the store system"
-
-
-@pytest.fixture
-async def platform(demo_db: Database, settings: Settings) -> AsyncIterator[PlatformDouble]:
-    creds = platform_clients.add_client(demo_db, "shop", "merchant-1")
-    transport = httpx.ASGITransport(app=create_app(demo_db, settings), raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport) as http:
-        yield PlatformDouble(http, "http://shop.test/", "http://shop.test/", creds.consumer_id,
-                             creds.consumer_secret, "merchant-1")
 
 
 async def _to_pick_queue(ctx: Ctx) -> None:
@@ -98,3 +86,25 @@ async def test_platform_cancel_stops_the_handoff_on_its_next_step(
         await ctx.until(on_screen(ctx.app, HandoffScreen, says=CANCELLED))
         assert "Order WEB-000123 was cancelled by the store system" in said(ctx.app)
         assert queries.get_order(demo_db, people["lee"], o.id).status == "canceled"
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_a_weighed_line_is_picked_by_its_scale_labels_in_one_burst(
+        size: tuple[int, int], backend: BackendClient, demo_db: Database, people: dict[str, Actor],
+        platform: PlatformDouble) -> None:
+    body = platform_order("#200")
+    body["order"]["orderLines"][0].update(quantity={"value": "2.5", "uom": "LB"}, storeUnitPrice="3.99",
+                                          itemDesc="Cheddar by weight",
+                                          products=[{"barcode": PLU, "barcodeType": "PRICE_EMBEDDED_UPC"}])
+    assert (await platform.create_order(body, STORE)).status_code == 201
+    async with app_as(backend, demo_db, people, size, "pat") as ctx:
+        await _to_pick_queue(ctx)
+        await ctx.open_order("#200")
+        await ctx.until("0.00/2.50 lb")  # what the line asks for, by weight
+        ctx.scan(price_label(499), price_label(449), price_label(100))  # 1.251 + 1.125 lb, then one too many
+        await ctx.until(lambda: "Over weight" in said(ctx.app))
+        assert "2.38/2.50 lb" in ctx.text()
+        order = queries.find_order(demo_db, people["pat"], "#200", STORE)
+        line = next(ln for ln in order.lines if ln.line_nbr == 1)
+        assert (line.picked, line.pending, line.weight_picked_milli) == (1, 0, 2376)
+        assert "Cheddar by weight is done (2.38 lb of 2.50 lb)" in said(ctx.app)  # the third label: nothing

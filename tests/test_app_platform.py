@@ -1,18 +1,23 @@
-"""End to end: an order the platform sent, worked in the real app (embedded backend, keys and
-scans as an associate sends them), and what the platform double received from the deliverer."""
+"""End to end: an order the platform sent through its own order-create call (the inbound double,
+tests/platform_double.py), worked in the real app (embedded backend, keys and scans as an
+associate sends them), and what the platform's REST side (tests/platform_double_server.py)
+received from the deliverer."""
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-from helpers import label_of
+from helpers import STORE, label_of
+from platform_double import PlatformDouble as Caller
+from platform_double import platform_order
 from platform_double_server import PlatformDouble
 from test_app_modules import app_as, open_handoff_order, open_module, set_store
 from test_app_pick import Ctx
-from test_platform_delivery import dispensed_body, paths, picked_body, platform_order
-from ui import on_screen
+from test_platform_delivery import dispensed_body, paths, picked_body
+from ui import on_screen, said
 
 from storeassist_tui.client import BackendClient
 from storeassist_tui.screens.handoff_order import HandoffOrderScreen
@@ -22,15 +27,25 @@ from storeassist_tui.screens.orders import OrdersScreen
 from storeassist_tui.screens.pick_done import PickDoneScreen
 from storeassist_tui.screens.pick_queue import PickQueueScreen
 from storeassist_tui.screens.stage import StageScreen
-from storeassist_tui.store import delivery
+from storeassist_tui.store import delivery, queries
 from storeassist_tui.store.db import Database
 from storeassist_tui.store.roles import Actor
+from storeassist_tui.store.views import OrderDetail
 
 
 @pytest.fixture
 async def lee(backend: BackendClient, demo_db: Database, people: dict[str, Actor]) -> AsyncIterator[Ctx]:
     async with app_as(backend, demo_db, people, (80, 24), "lee") as ctx:
         yield ctx
+
+
+async def sent_by_the_platform(ctx: Ctx, platform: Caller, double: PlatformDouble) -> OrderDetail:
+    """An order as the platform creates it: its token, then order create with X-storeId."""
+    number = f"#{uuid.uuid4().hex[:8]}"
+    r = await platform.create_order(platform_order(number), STORE)
+    assert r.status_code == 201, r.text
+    double.add_order(number)  # the platform's REST side now knows it (picked / dispensed go there)
+    return queries.find_order(ctx.db, ctx.lee, number, STORE)
 
 
 async def deliver(d: delivery.Deliverer) -> None:
@@ -44,10 +59,10 @@ async def home(ctx: Ctx) -> None:
 
 
 async def test_picked_with_a_shortfall_staged_and_handed_off_with_a_reject(
-        lee: Ctx, platform_double: PlatformDouble, make_deliverer) -> None:  # type: ignore[no-untyped-def]
+        lee: Ctx, platform: Caller, platform_double: PlatformDouble, make_deliverer) -> None:  # type: ignore[no-untyped-def]
     ctx, d = lee, make_deliverer()
     set_store(ctx, signature_required=False)
-    order = platform_order(ctx.db, platform_double)
+    order = await sent_by_the_platform(ctx, platform, platform_double)
     one, two = sorted(order.lines, key=lambda ln: ln.line_nbr)
     await open_module(ctx, "1", PickQueueScreen)
     await ctx.open_order(order.number)
@@ -90,9 +105,9 @@ async def test_picked_with_a_shortfall_staged_and_handed_off_with_a_reject(
 
 
 async def test_nothing_found_in_the_app_is_an_order_cancel(
-        lee: Ctx, platform_double: PlatformDouble, make_deliverer) -> None:  # type: ignore[no-untyped-def]
+        lee: Ctx, platform: Caller, platform_double: PlatformDouble, make_deliverer) -> None:  # type: ignore[no-untyped-def]
     ctx = lee
-    order = platform_order(ctx.db, platform_double)
+    order = await sent_by_the_platform(ctx, platform, platform_double)
     await open_module(ctx, "1", PickQueueScreen)
     await ctx.open_order(order.number)
     for ln in sorted(order.lines, key=lambda ln: ln.line_nbr):
@@ -101,7 +116,7 @@ async def test_nothing_found_in_the_app_is_an_order_cancel(
         await ctx.until(lambda ln=ln: next(x for x in ctx.order(order.id).lines if x.id == ln.id).not_found
                         == ln.quantity)
     await ctx.pilot.press("f4")
-    await ctx.until("F4 again")
+    await ctx.until(lambda: "F4 again = yes" in said(ctx.app))
     await ctx.pilot.press("f4")
     await ctx.until(lambda: ctx.order(order.id).status == "canceled")
     await deliver(make_deliverer())
@@ -109,9 +124,9 @@ async def test_nothing_found_in_the_app_is_an_order_cancel(
 
 
 async def test_a_lead_cancelling_in_the_app_is_an_order_cancel(
-        lee: Ctx, platform_double: PlatformDouble, make_deliverer) -> None:  # type: ignore[no-untyped-def]
+        lee: Ctx, platform: Caller, platform_double: PlatformDouble, make_deliverer) -> None:  # type: ignore[no-untyped-def]
     ctx = lee
-    order = platform_order(ctx.db, platform_double)
+    order = await sent_by_the_platform(ctx, platform, platform_double)
     await open_module(ctx, "4", OrdersScreen)
     ctx.scan(order.number)
     await ctx.until(lambda: isinstance(ctx.app.screen, OrderDetailScreen))

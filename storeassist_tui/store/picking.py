@@ -175,6 +175,9 @@ def record_scan(
         open_ = [(o, ln) for o, ln in candidates if ln.quantity - ln.picked - ln.not_found > 0]
         if not open_:
             ln = candidates[0][1]
+            if weights.is_weighed(ln.uom):
+                raise OverPick(f"Over weight: {ln.description[:30]} is done ({weights.shown(ln.weight_picked_milli, ln.uom)}"
+                               f" of {weights.shown(ln.weight_milli, ln.uom)})")
             raise OverPick(f"Over-pick: all {ln.quantity} of {ln.description[:30]} already done")
         o, ln = open_[0]
         if weights.is_weighed(ln.uom):
