@@ -41,20 +41,22 @@ class HttpSender:
             return delivery.Outcome(False, f"{call.path}: {type(exc).__name__}: {exc}"[:300], platform_down=True)
         body = r.text[:300].replace("\n", " ")
         if r.status_code >= 500 or r.status_code in _RETRY_4XX:
-            return delivery.Outcome(False, f"{call.path}: HTTP {r.status_code} {body}", platform_down=True)
+            return delivery.Outcome(False, f"{call.path}: HTTP {r.status_code} {body}", platform_down=True,
+                                    status=r.status_code)
         if not r.is_success:
             # A refusal of this call (bad body, unknown order, wrong state): this order waits,
             # the others go on. Logged with the body, which says why.
             log.warning("platform refused %s for event %s: HTTP %d %s", call.path, call.event_id, r.status_code, body)
-            return delivery.Outcome(False, f"{call.path}: HTTP {r.status_code} {body}")
+            return delivery.Outcome(False, f"{call.path}: HTTP {r.status_code} {body}", status=r.status_code)
         try:
             answer = r.json()
         except ValueError:
             answer = None
         if isinstance(answer, dict) and answer.get("success") is False:
             # The platform's order/cancel answers a refusal with 200 and success:false.
-            return delivery.Outcome(False, f"{call.path}: HTTP {r.status_code} success:false {body}")
-        return delivery.Outcome(True)
+            return delivery.Outcome(False, f"{call.path}: HTTP {r.status_code} success:false {body}",
+                                    status=r.status_code)
+        return delivery.Outcome(True, status=r.status_code)
 
     def close(self) -> None:
         self.client.close()

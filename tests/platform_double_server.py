@@ -187,7 +187,13 @@ class PlatformDouble:
             if path not in PATHS:
                 return self._refuse(path, 404, "Request does not match any route.")
             with self._cond:
-                if event_id and event_id in self._answers:  # a repeat of a call already done
+                repeat = bool(event_id) and event_id in self._answers
+                if repeat and path == "picked":  # the platform: the order is past processing now
+                    self.duplicates += 1
+                    self._cond.notify_all()
+                    return JSONResponse({"message": "The order is not in the processing state.", "parameters": {}},
+                                        status_code=500)
+                if repeat:  # a repeat of a call already done
                     self.duplicates += 1
                     self.calls.append(rec)
                     self._cond.notify_all()

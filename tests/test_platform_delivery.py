@@ -453,3 +453,27 @@ def test_events_are_read_once_behind_the_cursor(demo_db: Database, platform_doub
         rows = list(s.exec(select(PlatformDelivery)))
     assert [(r.call, json.loads(r.body)["orderId"]) for r in rows] == [("creation-confirmed", o.number)]
     assert rows[0].event_created_at <= datetime.now(UTC)
+
+
+def test_a_picked_whose_answer_was_lost_is_not_sent_until_dead(
+        demo_db: Database, people: dict[str, Actor], platform_double: PlatformDouble, clock: Clock,
+        make_deliverer) -> None:  # type: ignore[no-untyped-def]
+    """The platform moves an order past `processing` only by a `picked`: the same call again is
+    an HTTP 500 there (contract 2.1). When the first try went through and its answer was lost,
+    the retry's 500 says so: the call is done, and the order's `dispensed` follows."""
+    o = platform_order(demo_db, platform_double)
+    d = make_deliverer(timeout_s=0.5)
+    d.drain()  # creation-confirmed
+    staged(demo_db, people["pat"], o.id)
+    platform_double.fail("accept-hang", times=1)  # picked is done; its answer never comes
+    d.drain()
+    platform_double.heal()
+    clock.advance(3600)
+    d.drain()
+    assert paths(platform_double, o.number) == ["creation-confirmed", "picked"]
+    assert platform_double.duplicates == 1  # sent again, answered "not in the processing state"
+    assert state_of(demo_db, o.number)[-1] == ("picked", "delivered", 2)
+    dispensed(demo_db, people["hana"], o.id)
+    d.drain()
+    assert paths(platform_double, o.number) == ["creation-confirmed", "picked", "dispensed"]
+    assert delivery.status(demo_db).undelivered == 0 and platform_double.refused == []

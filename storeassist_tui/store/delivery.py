@@ -179,6 +179,15 @@ class Outcome:
     ok: bool
     detail: str = ""
     platform_down: bool = False
+    status: int = 0  # the HTTP status, 0 when no answer came
+
+
+def _went_through_before(d: PlatformDelivery, outcome: Outcome) -> bool:
+    """A `picked` tried before, now refused because the order is no longer `processing`: the
+    platform moves it on only by a `picked`, so an earlier try did go through and only its
+    answer was lost (contract 2.1: a second `picked` is an HTTP 500, never a second invoice)."""
+    return (d.call == "picked" and d.attempts > 0 and outcome.status == 500
+            and "processing" in outcome.detail.lower())
 
 
 Sender = Callable[[Call], Outcome]
@@ -313,6 +322,10 @@ class Deliverer:
             if self._down_seen:
                 return None
         outcome = self.send(Call(d.event_id, d.call, json.loads(d.body)))
+        if _went_through_before(d, outcome):
+            log.warning("platform call picked of order %s: done by an earlier try (%s)", d.order_number,
+                        outcome.detail[:200])
+            return Outcome(True, "done by an earlier try whose answer was lost", status=outcome.status)
         if outcome.platform_down:
             with self._lock:
                 self._down_seen = True
