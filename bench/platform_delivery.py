@@ -6,9 +6,10 @@ running as a process of its own on loopback, which records when each call arrive
 
 Prints intake latency p50/p99, delivery lag p50/p99 (outbox event created -> call received by the
 double) and calls per second, with the machine; then the rate at which a backlog drains (N/5
-orders taken in while the deliverer was stopped). SQLite file in a temporary directory.
+orders taken in while the deliverer was stopped). SQLite file in a temporary directory, or an
+empty database given by --database-url (PostgreSQL: a chain's set-up).
 
-    python bench/platform_delivery.py [--orders 10000] [--rate 0] [--concurrency 4]
+    python bench/platform_delivery.py [--orders 10000] [--rate 0] [--concurrency 4] [--database-url URL]
 """
 
 from __future__ import annotations
@@ -64,9 +65,11 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=0.0,
                     help="orders per second through the flow (default 0: as fast as one writer goes)")
     ap.add_argument("--concurrency", type=int, default=4, help="STOREASSIST_PLATFORM_CONCURRENCY (default 4)")
+    ap.add_argument("--database-url", default="",
+                    help="an EMPTY database to use, e.g. postgresql://postgres@127.0.0.1/bench (default: a SQLite file)")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="sa-bench-"))
-    db = Database(f"sqlite:///{tmp / 'bench.db'}")
+    db = Database(args.database_url or f"sqlite:///{tmp / 'bench.db'}")
     migrate.upgrade(db)
     demo.seed_demo(db, orders=0)
     with db.write() as s:  # no signature at hand-off, so the bench's dispense goes through
@@ -147,7 +150,7 @@ def main() -> None:
     lag_ms = [(at - created[eid]) * 1000 for _, _, eid, at in calls]
     span = max(c[3] for c in calls) - min(c[3] for c in calls)
     print(f"machine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"{platform.system()} {platform.release()}; SQLite file; the double in its own process on loopback")
+          f"{platform.system()} {platform.release()}; {db.engine.dialect.name}; the double in its own process on loopback")
     print(f"orders: {n}{f' at {args.rate:g}/s' if args.rate else ' back to back'} (intake, claim, 2 scans, finish, stage, hand-off each) in {flow_s:.1f} s; "
           f"every call received {drained_s:.1f} s after the start")
     print(f"intake:         p50 {pct(intake_ms, 50):6.1f} ms   p99 {pct(intake_ms, 99):6.1f} ms")
