@@ -226,8 +226,8 @@ def _ai_table() -> dict[str, _AISpec]:
         table[f"392{decimals}"] = _variable(15, numeric=True)  # amount payable
         table[f"393{decimals}"] = _variable(18, numeric=True, min_len=4)  # ISO currency + amount
     table["90"] = _variable(30)
-    for ai in range(91, 100):  # company internal
-        table[str(ai)] = _variable(90)
+    for n in range(91, 100):  # company internal
+        table[str(n)] = _variable(90)
     return table
 
 

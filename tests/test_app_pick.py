@@ -634,7 +634,7 @@ async def test_batch_totes_stay_the_same_when_the_batch_is_resumed(pick_app: Ctx
     await ctx.pilot.press("escape")
     await ctx.until(lambda: isinstance(ctx.app.screen, PickQueueScreen))
     ctx.scan(second.number)  # resumed from the other order of the batch
-    await ctx.until(lambda: isinstance(ctx.app.screen, PickWalkScreen) and ctx.app.screen.batch)
+    await ctx.until(lambda: isinstance(ctx.app.screen, PickWalkScreen) and ctx.app.screen.is_batch)
     assert {o.id: ctx.walk.tote(o.id) for o in (first, second)} == totes
 
 
@@ -730,7 +730,7 @@ async def test_a_big_batch_summary_shows_every_order_needing_attention(pick_app:
     for ln in closed.lines:
         picking.mark_not_found(ctx.db, ctx.people_pat(), closed.id, ln.id, ln.quantity, rid())
     ctx.scan(orders[0].number)
-    await ctx.until(lambda: isinstance(app.screen, PickWalkScreen) and app.screen.batch)
+    await ctx.until(lambda: isinstance(app.screen, PickWalkScreen) and app.screen.is_batch)
     await pilot.press("f4")
     await ctx.until("Nothing of")
     await pilot.press("f4")

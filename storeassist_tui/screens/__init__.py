@@ -29,6 +29,7 @@ from textual.widget import Widget
 
 from storeassist_tui.barcodes import is_item_code
 from storeassist_tui.client import BackendError, BackendUnavailable, OrderDetail
+from storeassist_tui.order_status import word
 from storeassist_tui.widgets import Banner, Hint, KeyBar, MessageBar
 from storeassist_tui.widgets.scan import Entry
 
@@ -113,7 +114,7 @@ class StoreScreen(Screen[None]):
 
     async def show_order(self, order: OrderDetail) -> None:
         """An order found elsewhere (scanned on home) for this module: each module shows it its way."""
-        self.fail(f"Order {order.number} is {order.status}")
+        self.fail(f"Order {order.number} is {word(order.status)}")
 
     def action_for(self, key: str) -> str | None:
         """The action this screen binds to `key` (on scan screens the App runs it in turn)."""

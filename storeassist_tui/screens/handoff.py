@@ -17,6 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 
 from storeassist_tui.client import HandoffEntry, HandoffQueue, OrderDetail
+from storeassist_tui.order_status import OrderStatus, word
 from storeassist_tui.screens import StoreScreen, bottom_bars, list_keys
 from storeassist_tui.screens.handoff_order import HandoffOrderScreen
 from storeassist_tui.screens.order_text import handoff_row, now_utc, plural
@@ -117,13 +118,13 @@ class HandoffScreen(StoreScreen):
             await self.show_order(order)
 
     async def show_order(self, order: OrderDetail) -> None:
-        if order.status in ("new", "picking", "picked"):
-            self.fail((f"Order {order.number} is {order.status}, not staged yet: pick and stage it first",
+        if order.status in (OrderStatus.NEW, OrderStatus.PICKING, OrderStatus.PICKED):
+            self.fail((f"Order {order.number} is {word(order.status)}: pick and stage it first",
                        f"{order.number} not staged yet", "Not staged"))
             return
-        if order.status != "staged":
-            self.fail((f"Order {order.number} is {order.status}: nothing to hand off",
-                       f"{order.number} is {order.status}", order.status))
+        if order.status != OrderStatus.STAGED:
+            self.fail((f"Order {order.number} is {word(order.status)}: nothing to hand off",
+                       f"{order.number} is {word(order.status)}", word(order.status)))
             return
         store = await self.store_app.store_info()
         self.rows.go_to(order.id)

@@ -19,6 +19,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 
 from storeassist_tui.client import DISPENSE, BackendError, Line, OrderDetail, StoreInfo, new_request_id
+from storeassist_tui.order_status import OrderStatus
 from storeassist_tui.screens import StoreScreen, bottom_bars
 from storeassist_tui.screens.order_text import handoff_info, handoff_line, now_utc, plural, zone
 from storeassist_tui.screens.pick_text import first_name, money
@@ -265,7 +266,7 @@ class HandoffOrderScreen(StoreScreen):
             self.fail(exc)
             return
         refunded = sum(r.amount_cents for r in done.refunds if r.reason in ("rejected", "canceled") and r.state == "issued")
-        if done.status == "dispensed":
+        if done.status == OrderStatus.DISPENSED:
             units = sum(ln.dispensed for ln in done.lines)
             rej = sum(ln.rejected for ln in done.lines)
             more = f"; {rej} rejected, {money(refunded)} refunded" if rej else ""

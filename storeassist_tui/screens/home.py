@@ -21,6 +21,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from storeassist_tui.client import Counts
+from storeassist_tui.order_status import OrderStatus
 from storeassist_tui.screens import StoreScreen, bottom_bars
 from storeassist_tui.screens.poller import Poller
 from storeassist_tui.widgets import Hint, ScanField, TitleBar
@@ -28,7 +29,8 @@ from storeassist_tui.widgets.bars import BOLD_REVERSE
 from storeassist_tui.widgets.scan import Entry
 
 # Where a scanned order goes from home, by its state (closed ones open in Orders).
-MODULE_OF_STATUS = {"new": "pick", "picking": "pick", "picked": "stage", "staged": "handoff"}
+MODULE_OF_STATUS: dict[str, str] = {OrderStatus.NEW: "pick", OrderStatus.PICKING: "pick", OrderStatus.PICKED: "stage",
+                    OrderStatus.STAGED: "handoff"}
 
 # (key, name on screen); the digits / F-keys select them.
 MODULES = [("pick", "Pick"), ("stage", "Stage"), ("handoff", "Hand-off"), ("orders", "Orders")]

@@ -13,16 +13,17 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 
+from storeassist_tui import order_status
 from storeassist_tui.client import CANCEL, BackendError, OrderDetail, StoreInfo, TimelineEntry, new_request_id
+from storeassist_tui.order_status import OPEN, word
 from storeassist_tui.screens import StoreScreen, bottom_bars, list_keys
-from storeassist_tui.screens.order_text import STATUS_WORDS, detail_rows, now_utc, zone
+from storeassist_tui.screens.order_text import detail_rows, now_utc, zone
 from storeassist_tui.screens.pick_text import money
 from storeassist_tui.widgets import Hint, KeyBar, ScanField, TitleBar
 from storeassist_tui.widgets.rows import RowList
 from storeassist_tui.widgets.scan import Entry
 from storeassist_tui.widgets.text import first_fit
 
-OPEN = ("new", "picking", "picked", "staged")
 HINTS = [Hint("Up/Dn", "Scroll", "Up/Dn", "Move"), Hint("F4", "Cancel order", "F4", "Cncl"),
          Hint("Esc", "Back", "Esc", "Back")]
 STEP_HINTS = [Hint("Enter", "Yes", "Ent", "Yes"), Hint("Esc", "No", "Esc", "No")]
@@ -105,7 +106,7 @@ class OrderDetailScreen(StoreScreen):
             self.fail(self.store_app.role_refusal("cancel orders"))
             return
         if o.status not in OPEN:
-            self.fail(f"Order {o.number} is {STATUS_WORDS.get(o.status, o.status)}: it can no longer be canceled")
+            self.fail(f"Order {o.number} is {word(o.status)}: {order_status.CANCEL.refusal}")
             return
         self.reason = ""
         self.query_one(KeyBar).set_hints(REASON_HINTS)

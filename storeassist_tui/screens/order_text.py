@@ -10,19 +10,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from storeassist_tui import weights
 from storeassist_tui.client import CheckIn, HandoffEntry, Line, OrderDetail, OrderSummary, TimelineEntry
+from storeassist_tui.order_status import ALL, OPEN, SHORT_WORDS, OrderStatus, word
 from storeassist_tui.screens.pick_text import aware, done_of, first_name, money, span
 from storeassist_tui.widgets.rows import Piece
 
-STATUS_WORDS = {
-    "new": "new", "picking": "picking", "picked": "to stage", "staged": "ready", "dispensed": "handed off",
-    "canceled": "canceled", "expired": "expired",
-}
-# The Orders screen's status filter, in the order F2 steps through it.
-FILTERS: list[tuple[str, str]] = [
-    ("", "all"), ("new,picking,picked,staged", "open"), ("new", "new"), ("picking", "picking"),
-    ("picked", "to stage"), ("staged", "ready"), ("dispensed", "handed off"), ("canceled", "canceled"),
-    ("expired", "expired"),
-]
+# The Orders screen's status filter, in the order F2 steps through it: all, the open ones, then each.
+FILTERS: list[tuple[str, str]] = [("", "all"), (",".join(s for s in ALL if s in OPEN), "open"),
+                                  *((s.value, SHORT_WORDS[s]) for s in ALL)]
 
 
 def zone(name: str) -> ZoneInfo:
@@ -70,7 +64,7 @@ def where(c: CheckIn | None) -> list[str]:
 
 # Stage --------------------------------------------------------------------------------------------
 def stage_row(o: OrderSummary, now: datetime, width: int) -> list[Piece]:
-    if o.status == "staged":
+    if o.status == OrderStatus.STAGED:
         return fit([
             [(f"{o.number} {o.customer_name[:16]:<16} at {o.staging_location[:22]:<22} ready {ago(o.staged_at, now)}", False)],
             [(f"{o.number} at {o.staging_location}", False)],
@@ -95,8 +89,8 @@ def handoff_row(e: HandoffEntry, now: datetime, width: int) -> list[Piece]:
         ], width)
     wait = ago(e.waiting_since, now)
     places = where(o.checkin)
-    if o.status != "staged":  # came before the order was staged: stage it first
-        places = [f"{STATUS_WORDS.get(o.status, o.status).upper()}, {p}" for p in places[:2]] + [o.status[:6].upper()]
+    if o.status != OrderStatus.STAGED:  # came before the order was staged: stage it first
+        places = [f"{word(o.status, short=True).upper()}, {p}" for p in places[:2]] + [word(o.status, True)[:6].upper()]
     return fit([
         [(f"{o.number} {o.customer_name[:16]:<16} ", False), (f"WAIT {wait:>5}", True), (f" {places[0][:34]}", False)],
         [(f"{o.number} {first_name(o.customer_name)[:9]:<9} ", False), (f"{wait:>5}", True),
@@ -159,7 +153,7 @@ def handoff_line(ln: Line, rejected: int, width: int) -> list[Piece]:
 def orders_row(o: OrderSummary | None, now: datetime, width: int, tz: ZoneInfo) -> list[Piece]:
     if o is None:
         return [("...", False)]
-    state = STATUS_WORDS.get(o.status, o.status)
+    state = word(o.status, short=True)
     placed = clock(o.placed_at, tz, now)
     return fit([
         [(f"{o.number} {o.customer_name[:20]:<20} {state:<10} {plural(o.units, 'unit'):>9} {placed:>12}", False)],
@@ -171,8 +165,8 @@ def orders_row(o: OrderSummary | None, now: datetime, width: int, tz: ZoneInfo) 
 def detail_rows(o: OrderDetail, events: list[TimelineEntry], now: datetime, tz: ZoneInfo) -> list[list[str]]:
     """The whole order, one row each: who, state, lines, refunds, check-in, then the timeline."""
     rows: list[list[str]] = [
-        [f"{o.number} {o.customer_name} - {STATUS_WORDS.get(o.status, o.status).upper()}",
-         f"{o.number} {STATUS_WORDS.get(o.status, o.status).upper()}"],
+        [f"{o.number} {o.customer_name} - {word(o.status, short=True).upper()}",
+         f"{o.number} {word(o.status, short=True).upper()}"],
         [f"Placed {clock(o.placed_at, tz, now)}, due {clock(o.due_at, tz, now)}, total {money(o.total_cents)}",
          f"Placed {clock(o.placed_at, tz, now)} {money(o.total_cents)}"],
     ]

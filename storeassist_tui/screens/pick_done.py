@@ -14,6 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 
 from storeassist_tui.client import OrderDetail
+from storeassist_tui.order_status import OrderStatus, word
 from storeassist_tui.screens import StoreScreen, bottom_bars
 from storeassist_tui.screens.pick_text import money
 from storeassist_tui.screens.stage import StageScreen
@@ -37,18 +38,18 @@ def summary_rows(order: OrderDetail, tote: str = "") -> list[list[str]]:
     picked = sum(ln.picked for ln in order.lines)
     missing = sum(ln.not_found for ln in order.lines)
     later, now = refund_cents(order, "pending"), refund_cents(order, "issued")
-    if order.status == "picked":
+    if order.status == OrderStatus.PICKED:
         state = ["Picked: ready to stage", "Ready to stage", "To stage"]
     else:
-        state = [f"Nothing found: order {order.status}, {money(now)} refunded now",
-                 f"Order {order.status}, {money(now)} refunded", order.status]
+        state = [f"Nothing found: order {word(order.status)}, {money(now)} refunded now",
+                 f"Order {word(order.status)}, {money(now)} refunded", word(order.status)]
     in_tote = f"Tote {tote}: " if tote else ""
     rows = [
         [f"{in_tote}Order {order.number} - {order.customer_name}", f"{in_tote}{order.number}", order.number],
         [f"  Picked {units(picked)}, not found {missing}", f"  Picked {picked}, not found {missing}",
          f" {picked} ok {missing} nf"],
     ]
-    if later and order.status == "picked":
+    if later and order.status == OrderStatus.PICKED:
         rows.append([f"  Refund {money(later)} to be issued at staging", f"  Refund {money(later)} at staging",
                      f" Refund {money(later)}"])
     rows.append(["  " + state[0], "  " + state[1], " " + state[2]])
@@ -59,7 +60,7 @@ def compact_row(order: OrderDetail, tote: str) -> list[str]:
     """A finished order of a big batch on one row."""
     picked = sum(ln.picked for ln in order.lines)
     missing = sum(ln.not_found for ln in order.lines)
-    if order.status != "picked":
+    if order.status != OrderStatus.PICKED:
         what = f"CLOSED, {money(refund_cents(order, 'issued'))} refunded"
         short = "CLOSED"
     elif missing:
@@ -94,11 +95,11 @@ class PickDoneScreen(StoreScreen):
         yield bottom_bars(HINTS)
 
     def on_mount(self) -> None:
-        later = sum(refund_cents(o, "pending") for o in self.orders if o.status == "picked")
+        later = sum(refund_cents(o, "pending") for o in self.orders if o.status == OrderStatus.PICKED)
         if later:
             self.say((f"Done. Refund {money(later)} is issued at staging", f"Done. Refund {money(later)} at staging",
                       f"Refund {money(later)} later"))
-        elif any(o.status != "picked" for o in self.orders):
+        elif any(o.status != OrderStatus.PICKED for o in self.orders):
             self.say(("Done. Nothing was found of an order: it is closed and refunded", "Done; an order was closed",
                       "Done"))
         else:
@@ -116,11 +117,11 @@ class PickDoneScreen(StoreScreen):
         pairs = list(zip(self.orders, self.totes, strict=True))
         rows = [row for o, tote in pairs for row in summary_rows(o, tote)]
         if height and len(rows) > height:
-            pairs.sort(key=lambda p: (p[0].status == "picked", not refund_cents(p[0], "pending")))
+            pairs.sort(key=lambda p: (p[0].status == OrderStatus.PICKED, not refund_cents(p[0], "pending")))
             rows = [compact_row(o, tote) for o, tote in pairs]
             if len(rows) > height:
                 hidden = pairs[height - 1:]
-                ok = all(o.status == "picked" and not refund_cents(o, "pending") for o, _ in hidden)
+                ok = all(o.status == OrderStatus.PICKED and not refund_cents(o, "pending") for o, _ in hidden)
                 more = f"+{len(hidden)} more"
                 rows = [*rows[:height - 1], [f"{more} orders, all picked in full", f"{more}, all picked", f"{more} ok"]
                         if ok else [f"{more} orders", more]]
@@ -137,7 +138,7 @@ class PickDoneScreen(StoreScreen):
         self.app.pop_screen()
 
     async def action_stage(self) -> None:
-        picked = [o.id for o in self.orders if o.status == "picked"]
+        picked = [o.id for o in self.orders if o.status == OrderStatus.PICKED]
         if not picked:
             self.app.pop_screen()  # nothing to stage: an order of which nothing was found is closed
             return

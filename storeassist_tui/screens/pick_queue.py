@@ -18,6 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 
 from storeassist_tui.client import BackendError, OrderDetail, OrderSummary, PickQueue, new_request_id
+from storeassist_tui.order_status import OrderStatus, word
 from storeassist_tui.screens import bottom_bars, list_keys
 from storeassist_tui.screens.pick_text import queue_header, queue_row
 from storeassist_tui.screens.pick_walk import PickWalkScreen
@@ -235,8 +236,8 @@ class PickQueueScreen(PolledScreen):
     async def show_order(self, order: OrderDetail) -> None:
         """Open the order's walk (with the rest of my batch), if it is still to be picked."""
         self._greeted = True
-        if order.status not in ("new", "picking"):
-            self.fail(f"Order {order.number} is {order.status}: nothing to pick")
+        if order.status not in (OrderStatus.NEW, OrderStatus.PICKING):
+            self.fail(f"Order {order.number} is {word(order.status)}: nothing to pick")
             return
         if order.batch_id and order.claimed_by == self.order_list.me:  # the rest of my batch: a fresh list
             try:

@@ -14,6 +14,7 @@ made meanwhile wait their turn, in order.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -33,6 +34,7 @@ from storeassist_tui.client import (
     new_request_id,
     scan_body,
 )
+from storeassist_tui.order_status import OrderStatus
 from storeassist_tui.screens import StoreScreen, bottom_bars
 from storeassist_tui.screens.pick_done import PickDoneScreen
 from storeassist_tui.screens.pick_text import (
@@ -142,11 +144,11 @@ class PickWalkScreen(StoreScreen):
 
     # State ------------------------------------------------------------------------------------
     @property
-    def batch(self) -> bool:
+    def is_batch(self) -> bool:
         return len(self.order_ids) > 1
 
     def tote(self, order_id: int) -> str:
-        return tote_label(self.order_ids.index(order_id)) if self.batch else ""
+        return tote_label(self.order_ids.index(order_id)) if self.is_batch else ""
 
     def line(self, key: WalkKey) -> Line:
         order = self.orders[key[0]]
@@ -168,7 +170,7 @@ class PickWalkScreen(StoreScreen):
         order = [(start + k) % n for k in range(n)]
         fresh = [i for i in order if self.line(self.keys[i]).pending and self.keys[i] not in self.skipped]
         later = [i for i in order if self.line(self.keys[i]).pending]
-        return (fresh or later or [None])[0]
+        return next(iter(fresh or later), None)
 
     async def load_history(self) -> None:
         """Where the walk was left, from the orders' timelines (another terminal, or before a
@@ -206,7 +208,7 @@ class PickWalkScreen(StoreScreen):
         yield bottom_bars(HINTS, ScanField("Scan item or type SKU:", "Scan item:", "Item:", id="scan"))
 
     def _title(self) -> tuple[list[str], list[str]]:
-        if self.batch:
+        if self.is_batch:
             numbers = ", ".join(f"{self.tote(i)} {self.orders[i].number}" for i in self.order_ids)
             n = len(self.order_ids)
             return [f"Batch of {n}: {numbers}", f"Batch of {n} orders", f"Batch of {n}"], [""]
@@ -514,13 +516,15 @@ class PickWalkScreen(StoreScreen):
         client = self.store_app.client
         finished: list[OrderDetail] = []
         for oid in self.order_ids:
-            if self.orders[oid].status != "picking":
+            if self.orders[oid].status != OrderStatus.PICKING:
                 finished.append(self.orders[oid])
                 continue
             request_id = new_request_id()
+
+            def finish(oid: int = oid, rid: str = request_id) -> Awaitable[OrderDetail]:
+                return client.finish_pick(oid, request_id=rid)
             try:
-                order = await self.until_committed(
-                    lambda oid=oid, rid=request_id: client.finish_pick(oid, request_id=rid), "finish")
+                order = await self.until_committed(finish, "finish")
             except BackendError as exc:
                 if await self.leave_if_canceled(exc):
                     return

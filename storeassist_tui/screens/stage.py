@@ -18,6 +18,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 
 from storeassist_tui.client import PICK, BackendError, OrderDetail, OrderSummary, StageQueue, new_request_id
+from storeassist_tui.order_status import OrderStatus, word
 from storeassist_tui.screens import bottom_bars, list_keys
 from storeassist_tui.screens.order_text import now_utc, plural, stage_row
 from storeassist_tui.screens.pick_text import money
@@ -106,7 +107,7 @@ class StageScreen(PolledScreen):
         """The next just-picked order still waiting for a location becomes the one to stage."""
         while self.focus_ids:
             o = self._find(self.focus_ids[0])
-            if o is not None and o.status == "picked":
+            if o is not None and o.status == OrderStatus.PICKED:
                 self._choose(o)
                 return
             self.focus_ids.pop(0)
@@ -154,10 +155,10 @@ class StageScreen(PolledScreen):
         if not self.store_app.may(PICK):
             self.fail(self.store_app.role_refusal("stage orders"))  # staging is part of picking
             return
-        if o.status == "staged" and not self.showing_staged:
+        if o.status == OrderStatus.STAGED and not self.showing_staged:
             self.showing_staged = True
             self._show_list()
-        elif o.status == "picked" and self.showing_staged:
+        elif o.status == OrderStatus.PICKED and self.showing_staged:
             self.showing_staged = False
             self._show_list()
         self.rows.go_to(o.id)
@@ -175,7 +176,7 @@ class StageScreen(PolledScreen):
         o = self.target
         assert o is not None
         self.query_one(KeyBar).set_hints(LOCATION_HINTS)
-        if o.status == "staged":
+        if o.status == OrderStatus.STAGED:
             self.ask((f"{done}Move {o.number} (now at {o.staging_location}): scan or type the new location",
                       f"{done}Move {o.number}: new location?", "New location?"))
         else:
@@ -185,9 +186,9 @@ class StageScreen(PolledScreen):
     def _ask_confirm(self) -> None:
         o, loc = self.target, self.location
         assert o is not None and loc is not None
-        self.query_one(KeyBar).set_hints(MOVE_HINTS if o.status == "staged" else CONFIRM_HINTS)
-        verb = f"Move {o.number} to" if o.status == "staged" else f"Stage {o.number} at"
-        bags = "" if o.status == "staged" else "; type bags first (e.g. 2 Enter)"
+        self.query_one(KeyBar).set_hints(MOVE_HINTS if o.status == OrderStatus.STAGED else CONFIRM_HINTS)
+        verb = f"Move {o.number} to" if o.status == OrderStatus.STAGED else f"Stage {o.number} at"
+        bags = "" if o.status == OrderStatus.STAGED else "; type bags first (e.g. 2 Enter)"
         self.ask((f"{verb} {loc.text}? Enter = yes{bags}; Esc = no", f"{verb} {loc.text}? Enter", "Enter = yes"),
                  kind="confirm")
 
@@ -207,7 +208,7 @@ class StageScreen(PolledScreen):
             return
         # Typed digits at the question are bags; a scanned label (even "14") is another location.
         if self.location is not None and entry.manual and text.isascii() and text.isdigit() \
-                and self.target is not None and self.target.status == "picked":
+                and self.target is not None and self.target.status == OrderStatus.PICKED:
             if int(text) > 99:
                 self.fail(("Bags: 0 to 99 (or Esc and scan another location)", "Bags: 0 to 99", "0-99"))
                 return
@@ -225,8 +226,8 @@ class StageScreen(PolledScreen):
             await self.show_order(order)
 
     async def show_order(self, order: OrderDetail) -> None:
-        if order.status not in ("picked", "staged"):
-            self.fail(f"Order {order.number} is {order.status}: only picked or staged orders are placed here")
+        if order.status not in (OrderStatus.PICKED, OrderStatus.STAGED):
+            self.fail(f"Order {order.number} is {word(order.status)}: only picked or staged orders are placed here")
             return
         self._choose(order)
 
@@ -234,7 +235,7 @@ class StageScreen(PolledScreen):
         o, loc = self.target, self.location
         assert o is not None and loc is not None
         client, rid, how = self.store_app.client, new_request_id(), "manual" if loc.manual else "scan"
-        restage = o.status == "staged"
+        restage = o.status == OrderStatus.STAGED
         try:
             if restage:
                 done: OrderDetail = await self.until_committed(

@@ -7,14 +7,16 @@ from datetime import datetime, timedelta
 
 from sqlmodel import col, select
 
+from storeassist_tui import order_status as status
+from storeassist_tui.order_status import OrderStatus
 from storeassist_tui.store.db import Database, utcnow
 from storeassist_tui.store.errors import InvalidInput, WrongState
 from storeassist_tui.store.models import Order, Store
 from storeassist_tui.store.refunds import close_with_refunds
 from storeassist_tui.store.roles import CANCEL, Actor
 from storeassist_tui.store.text import clean
-from storeassist_tui.store.txn import Tx, mutate
-from storeassist_tui.store.views import OPEN_STATES, STATUS_WORDS, OrderDetail, order_detail
+from storeassist_tui.store.txn import Tx, mutate, require_step
+from storeassist_tui.store.views import OrderDetail, order_detail
 
 
 def cancel(db: Database, actor: Actor, order_id: int, reason: str, request_id: str) -> OrderDetail:
@@ -27,9 +29,8 @@ def cancel(db: Database, actor: Actor, order_id: int, reason: str, request_id: s
 
     def run(tx: Tx) -> OrderDetail:
         o = tx.order(order_id)
-        if o.status not in OPEN_STATES:
-            raise WrongState(f"Order {o.number} is {STATUS_WORDS.get(o.status, o.status)}: it can no longer be canceled")
-        close_with_refunds(tx, o, "canceled", why)
+        require_step(o, status.CANCEL)
+        close_with_refunds(tx, o, status.CANCEL, OrderStatus.CANCELED, why)
         tx.session.flush()
         return order_detail(tx.session, o)
 
@@ -43,16 +44,15 @@ def expire_due(db: Database, now: datetime | None = None) -> list[str]:
         rows = session.exec(
             select(Order.id, Order.staged_at, Store.cleanup_days)
             .join(Store, col(Store.id) == col(Order.store_id))
-            .where(Order.status == "staged")
+            .where(Order.status == OrderStatus.STAGED)
         ).all()
     due = [oid for oid, staged_at, days in rows if staged_at and staged_at + timedelta(days=days) <= now]
     expired: list[str] = []
     for oid in due:
         def run(tx: Tx, oid: int | None = oid) -> OrderDetail:
             o = tx.order(oid or 0)
-            if o.status != "staged":
-                raise WrongState("no longer staged")
-            close_with_refunds(tx, o, "expired", "not collected within the clean-up window")
+            require_step(o, status.EXPIRE)
+            close_with_refunds(tx, o, status.EXPIRE, OrderStatus.EXPIRED, "not collected within the clean-up window")
             tx.session.flush()
             return order_detail(tx.session, o)
 

@@ -11,11 +11,12 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
+from storeassist_tui.order_status import OPEN, OrderStatus
 from storeassist_tui.store import checkin_tokens
 from storeassist_tui.store.db import Database
 from storeassist_tui.store.errors import NotFound
 from storeassist_tui.store.models import CheckIn, Order, Store
-from storeassist_tui.store.views import OPEN_STATES, CheckInView, checkin_view
+from storeassist_tui.store.views import CheckInView, checkin_view
 
 
 class PageInfo(BaseModel):
@@ -32,11 +33,11 @@ class PageInfo(BaseModel):
     @property
     def can_check_in(self) -> bool:
         """The same states in which the domain accepts a check-in."""
-        return self.status in OPEN_STATES
+        return self.status in OPEN
 
     @property
     def ready(self) -> bool:
-        return self.status == "staged"
+        return self.status == OrderStatus.STAGED
 
 
 def checkin_page(db: Database, token: str, secret_key: str = "") -> PageInfo:

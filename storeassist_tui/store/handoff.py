@@ -8,17 +8,18 @@ import uuid
 from pydantic import Field, field_validator
 from sqlmodel import select
 
+from storeassist_tui import order_status as status
 from storeassist_tui import weights
+from storeassist_tui.order_status import OrderStatus
 from storeassist_tui.store import checkin_tokens
 from storeassist_tui.store.db import Database
-from storeassist_tui.store.errors import Forbidden, InvalidInput, NotFound, WrongState
+from storeassist_tui.store.errors import Forbidden, InvalidInput, NotFound
 from storeassist_tui.store.models import CheckIn, Order, Store
 from storeassist_tui.store.refunds import add_refund, close_with_refunds, line_cents
 from storeassist_tui.store.roles import DISPENSE, Actor
 from storeassist_tui.store.text import CleanModel
-from storeassist_tui.store.txn import Tx, mutate
+from storeassist_tui.store.txn import Tx, move_order, mutate, require_step
 from storeassist_tui.store.views import (
-    OPEN_STATES,
     CheckInView,
     OrderDetail,
     checkin_view,
@@ -55,8 +56,7 @@ def _store_spot(store: Store, spot: str) -> str:
 
 
 def _apply_checkin(tx: Tx, o: Order, form: CheckInForm, by: str) -> CheckInView:
-    if o.status not in OPEN_STATES:
-        raise WrongState(f"Order {o.number} is {o.status}: nothing to pick up")
+    require_step(o, status.CHECK_IN)
     store = tx.session.get(Store, o.store_id)
     assert store is not None
     if form.location == "curbside":
@@ -121,8 +121,7 @@ def dispense(db: Database, actor: Actor, order_id: int, form: DispenseForm, requ
 
     def run(tx: Tx) -> OrderDetail:
         o = tx.order(order_id)
-        if o.status != "staged":
-            raise WrongState(f"Order {o.number} is {o.status}; only a staged order can be handed off")
+        require_step(o, status.DISPENSE)
         store = tx.session.get(Store, o.store_id)
         assert store is not None
         lines = {ln.id: ln for ln in order_lines(tx.session, o.id or 0)}
@@ -155,10 +154,11 @@ def dispense(db: Database, actor: Actor, order_id: int, form: DispenseForm, requ
                  rejected={str(lines[k].line_nbr): v for k, v in rejected.items()})
         tx.emit(o, "dispensed", lines=result)
         if any(ln.dispensed for ln in lines.values()):
-            o.status, o.dispensed_at = "dispensed", tx.now
+            move_order(o, status.DISPENSE, OrderStatus.DISPENSED)
+            o.dispensed_at = tx.now
             tx.session.add(o)
         else:
-            close_with_refunds(tx, o, "canceled", "all items rejected at pickup")
+            close_with_refunds(tx, o, status.DISPENSE, OrderStatus.CANCELED, "all items rejected at pickup")
         tx.session.flush()
         return order_detail(tx.session, o)
 

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from storeassist_tui import weights
 from storeassist_tui.barcodes import match_keys
+from storeassist_tui.order_status import OrderStatus
 from storeassist_tui.store.db import Database, utcnow
 from storeassist_tui.store.errors import Duplicate, InvalidInput, NotFound
 from storeassist_tui.store.models import AuditEvent, CatalogCode, Order, OrderLine, Store
@@ -270,7 +271,7 @@ def build_rows(
         **search_keys(name, contact.email, contact.phone),
         dispatch=DISPATCH_CODES[o.dispatchMethodCode],
         alt_name=alt.name.full()[:200] if alt else "", alt_phone=alt.phone if alt else "",
-        alt_email=alt.email if alt else "", placed_at=placed, due_at=due, status="new",
+        alt_email=alt.email if alt else "", placed_at=placed, due_at=due, status=OrderStatus.NEW,
         total_cents=cents(total), units=sum(ln.quantity.units for ln in o.orderLines),
         line_count=len(o.orderLines), version=1, updated_at=now,
         customer_order_id=o.customerOrderId or "",

@@ -10,6 +10,8 @@ from sqlalchemy import or_
 from sqlmodel import col, select
 
 from storeassist_tui import barcodes, weights
+from storeassist_tui import order_status as status
+from storeassist_tui.order_status import OrderStatus, Step
 from storeassist_tui.store.db import Database
 from storeassist_tui.store.errors import (
     BadCode,
@@ -25,7 +27,7 @@ from storeassist_tui.store.models import Associate, CatalogCode, Order, OrderLin
 from storeassist_tui.store.pick_rules import closes_when_finished
 from storeassist_tui.store.refunds import add_refund, close_with_refunds, line_cents
 from storeassist_tui.store.roles import PICK, Actor
-from storeassist_tui.store.txn import Tx, check_entry, mutate, refuse_if_canceled_by_platform
+from storeassist_tui.store.txn import Tx, check_entry, move_order, mutate, require_step
 from storeassist_tui.store.views import OrderDetail, ScanResult, order_detail, order_lines
 
 MAX_BATCH = 20
@@ -41,11 +43,9 @@ def _claimer_name(tx: Tx, order: Order) -> str:
     return a.display_name if a else "another associate"
 
 
-def _require_mine(tx: Tx, order: Order) -> None:
+def _require_mine(tx: Tx, order: Order, step: Step = status.PICK) -> None:
     """A change to a pick in progress: only by the associate who holds it."""
-    refuse_if_canceled_by_platform(order)
-    if order.status != "picking":
-        raise WrongState(f"Order {order.number} is {order.status}, not being picked")
+    require_step(order, step)
     assert tx.actor is not None
     if order.claimed_by != tx.actor.id:
         raise ClaimedByOther(f"{_claimer_name(tx, order)} is picking order {order.number}")
@@ -64,21 +64,21 @@ def claim(db: Database, actor: Actor, order_ids: list[int], request_id: str, tak
             raise InvalidInput("A batch takes orders of one store")
         batch_id = uuid.uuid4().hex[:12] if len(orders) > 1 else None
         for o in orders:
-            if o.status not in ("new", "picking"):
-                raise WrongState(f"Order {o.number} is {o.status}: nothing to pick")
+            require_step(o, status.CLAIM)
             previous = o.claimed_by
-            if o.status == "picking" and previous not in (None, actor.id):
+            if o.status == OrderStatus.PICKING and previous not in (None, actor.id):
                 if not take_over:
                     raise ClaimedByOther(
                         f"{_claimer_name(tx, o)} is picking order {o.number}; take it over?",
                         claimed_by=_claimer_name(tx, o),
                     )
                 tx.audit(o, "taken_over", previous=_claimer_name(tx, o))
-            if o.status == "new":
+            if o.status == OrderStatus.NEW:
                 tx.emit(o, "pick_begun", associate=actor.username)
             if previous != actor.id:
                 tx.audit(o, "claimed", batch=batch_id)
-            o.status, o.claimed_by, o.claimed_at, o.batch_id = "picking", actor.id, tx.now, batch_id
+            move_order(o, status.CLAIM, OrderStatus.PICKING)
+            o.claimed_by, o.claimed_at, o.batch_id = actor.id, tx.now, batch_id
             tx.session.add(o)
         tx.session.flush()
         return ClaimResult(batch_id=batch_id, orders=[order_detail(tx.session, o) for o in orders])
@@ -92,9 +92,9 @@ def release(db: Database, actor: Actor, order_id: int, request_id: str) -> Order
 
     def run(tx: Tx) -> OrderDetail:
         o = tx.order(order_id)
-        _require_mine(tx, o)
+        _require_mine(tx, o, status.RELEASE)
         started = any(ln.picked or ln.not_found for ln in order_lines(tx.session, o.id or 0))
-        o.status = "picking" if started else "new"
+        move_order(o, status.RELEASE, OrderStatus.PICKING if started else OrderStatus.NEW)
         o.claimed_by, o.claimed_at, o.batch_id = None, None, None
         tx.session.add(o)
         tx.audit(o, "released")
@@ -291,12 +291,13 @@ def finish_pick(db: Database, actor: Actor, order_id: int, request_id: str) -> O
 
     def run(tx: Tx) -> OrderDetail:
         o = tx.order(order_id)
-        _require_mine(tx, o)
+        _require_mine(tx, o, status.FINISH_PICK)
         lines = order_lines(tx.session, o.id or 0)
         pending = sum(ln.quantity - ln.picked - ln.not_found for ln in lines)
         if pending:
             raise WrongState(f"{pending} units still to pick or mark not found")
-        o.status, o.picked_at = "picked", tx.now
+        move_order(o, status.FINISH_PICK, OrderStatus.PICKED)
+        o.picked_at = tx.now
         tx.session.add(o)
         tx.audit(o, "pick_finished", picked=sum(ln.picked for ln in lines),
                  not_found=sum(ln.not_found for ln in lines))
@@ -306,7 +307,7 @@ def finish_pick(db: Database, actor: Actor, order_id: int, request_id: str) -> O
             for ln in lines
         ])
         if closes_when_finished(sum(ln.picked for ln in lines)):
-            close_with_refunds(tx, o, "canceled", "nothing found")
+            close_with_refunds(tx, o, status.FINISH_PICK, OrderStatus.CANCELED, "nothing found")
         tx.session.flush()
         return order_detail(tx.session, o)
 

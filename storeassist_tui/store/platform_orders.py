@@ -8,12 +8,13 @@ import uuid
 from pydantic import BaseModel
 from sqlmodel import select
 
+from storeassist_tui import order_status as status
+from storeassist_tui.order_status import OPEN, OrderStatus, word
 from storeassist_tui.store.db import Database
 from storeassist_tui.store.errors import PLATFORM_CANCEL_REASON, NotFound
 from storeassist_tui.store.models import Order, OutboxEvent
 from storeassist_tui.store.refunds import close_with_refunds
 from storeassist_tui.store.txn import Tx, mutate
-from storeassist_tui.store.views import OPEN_STATES, STATUS_WORDS
 
 CANCELLED, ALREADY, REFUSED = "canceled", "already_canceled", "refused"
 
@@ -38,17 +39,16 @@ def cancel_by_platform(db: Database, number: str, store_id: str, reason_code: ob
 
     def run(tx: Tx) -> PlatformCancel:
         o = _find(tx, number, store_id)
-        if o.status == "canceled" and o.close_reason == PLATFORM_CANCEL_REASON:
+        if o.status == OrderStatus.CANCELED and o.close_reason == PLATFORM_CANCEL_REASON:
             return PlatformCancel(orderId=o.number, status=ALREADY, message=f"Order {o.number} is already cancelled")
         tx.lock(o)
-        if o.status in OPEN_STATES:
-            close_with_refunds(tx, o, "canceled", PLATFORM_CANCEL_REASON, by="platform",
+        if o.status in OPEN:
+            close_with_refunds(tx, o, status.CANCEL, OrderStatus.CANCELED, PLATFORM_CANCEL_REASON, by="platform",
                                cancel_reason_code=reason_code)
             tx.session.flush()
             return PlatformCancel(orderId=o.number, status=CANCELLED, message=f"Order {o.number} cancelled")
-        state = STATUS_WORDS.get(o.status, o.status)
-        reason = (f"Order {o.number} was already handed over to the customer" if o.status == "dispensed"
-                  else f"Order {o.number} is already {state} in the store")
+        reason = (f"Order {o.number} was already handed over to the customer" if o.status == OrderStatus.DISPENSED
+                  else f"Order {o.number} is already {word(o.status)} in the store")
         told = tx.session.exec(select(OutboxEvent.id).where(OutboxEvent.order_id == o.id,
                                                             OutboxEvent.type == "cancel_refused")).first()
         if told is None:  # a repeated cancel changes nothing: the refusal is sent once

@@ -10,13 +10,13 @@ from typing import Any
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
+from storeassist_tui.order_status import ALL, OPEN, TO_PICK, OrderStatus
 from storeassist_tui.store.db import Database, utcnow
 from storeassist_tui.store.errors import InvalidInput, NotFound
 from storeassist_tui.store.models import CheckIn, Order, OutboxEvent, Store
 from storeassist_tui.store.roles import Actor
 from storeassist_tui.store.text import clean
 from storeassist_tui.store.views import (
-    OPEN_STATES,
     Counts,
     EventPage,
     EventView,
@@ -31,8 +31,6 @@ from storeassist_tui.store.views import (
     summaries,
     timeline,
 )
-
-STATUSES = ("new", "picking", "picked", "staged", "dispensed", "canceled", "expired")
 
 
 def _store(session: Session, actor: Actor, store_id: str) -> Store:
@@ -60,24 +58,24 @@ def counts(db: Database, actor: Actor, store_id: str, now: datetime | None = Non
         )
         overdue = session.exec(
             select(func.count()).where(
-                Order.store_id == store_id, col(Order.status).in_(("new", "picking")), Order.due_at < now
+                Order.store_id == store_id, col(Order.status).in_(TO_PICK), Order.due_at < now
             )
         ).one()
         # The hand-off queue's two parts: customers here (any open order), ready orders nobody came for.
         waiting, staged_waiting = session.exec(
-            select(func.count(), func.count().filter(Order.status == "staged"))
+            select(func.count(), func.count().filter(col(Order.status) == OrderStatus.STAGED))
             .select_from(Order)
             .join(CheckIn, col(CheckIn.order_id) == col(Order.id))
-            .where(Order.store_id == store_id, col(Order.status).in_(OPEN_STATES))
+            .where(Order.store_id == store_id, col(Order.status).in_(OPEN))
         ).one()
     return Counts(
         store_id=store_id,
-        to_pick=by_status.get("new", 0) + by_status.get("picking", 0),
+        to_pick=sum(by_status.get(s, 0) for s in TO_PICK),
         overdue=overdue,
-        to_stage=by_status.get("picked", 0),
+        to_stage=by_status.get(OrderStatus.PICKED, 0),
         waiting=waiting,
-        ready=by_status.get("staged", 0) - staged_waiting,
-        open_orders=sum(by_status.get(s, 0) for s in OPEN_STATES),
+        ready=by_status.get(OrderStatus.STAGED, 0) - staged_waiting,
+        open_orders=sum(by_status.get(s, 0) for s in OPEN),
         all_orders=sum(by_status.values()),
     )
 
@@ -88,7 +86,7 @@ def pick_queue(db: Database, actor: Actor, store_id: str, limit: int = 200, now:
     limit = max(1, min(limit, 500))
     with db.read() as session:
         _store(session, actor, store_id)
-        where = (Order.store_id == store_id, col(Order.status).in_(("new", "picking")))
+        where = (Order.store_id == store_id, col(Order.status).in_(TO_PICK))
         orders = list(session.exec(select(Order).where(*where).order_by(col(Order.due_at), col(Order.id)).limit(limit)))
         total = session.exec(select(func.count()).select_from(Order).where(*where)).one()
         overdue = session.exec(select(func.count()).select_from(Order).where(*where, Order.due_at < now)).one()
@@ -102,7 +100,7 @@ def stage_queue(db: Database, actor: Actor, store_id: str, limit: int = 200) -> 
     with db.read() as session:
         _store(session, actor, store_id)
         found: dict[str, tuple[list[Order], int]] = {}
-        for status, when in (("picked", Order.picked_at), ("staged", Order.staged_at)):
+        for status, when in ((OrderStatus.PICKED, Order.picked_at), (OrderStatus.STAGED, Order.staged_at)):
             where = (Order.store_id == store_id, Order.status == status)
             rows = list(session.exec(select(Order).where(*where).order_by(col(when), col(Order.id)).limit(limit)))
             total = len(rows) if len(rows) < limit else session.exec(
@@ -121,8 +119,8 @@ def handoff_queue(db: Database, actor: Actor, store_id: str, now: datetime | Non
             session.exec(
                 select(Order, CheckIn)
                 .join(CheckIn, col(CheckIn.order_id) == col(Order.id), isouter=True)
-                .where(Order.store_id == store_id, col(Order.status).in_(OPEN_STATES))
-                .where(or_(Order.status == "staged", col(CheckIn.order_id).is_not(None)))
+                .where(Order.store_id == store_id, col(Order.status).in_(OPEN))
+                .where(or_(col(Order.status) == OrderStatus.STAGED, col(CheckIn.order_id).is_not(None)))
             )
         )
         sums = {s.id: s for s in summaries(session, [o for o, _ in rows])}
@@ -131,11 +129,11 @@ def handoff_queue(db: Database, actor: Actor, store_id: str, now: datetime | Non
     return HandoffQueue(
         store_id=store_id,
         checked_in=[
-            HandoffEntry(order=sums[o.id], waiting_since=c.arrived_at,
+            HandoffEntry(order=sums[o.id or 0], waiting_since=c.arrived_at,
                          wait_seconds=int((now - c.arrived_at).total_seconds()))
             for o, c in arrived
         ],
-        ready=[HandoffEntry(order=sums[o.id], waiting_since=None, wait_seconds=None) for o, _ in ready],
+        ready=[HandoffEntry(order=sums[o.id or 0], waiting_since=None, wait_seconds=None) for o, _ in ready],
     )
 
 
@@ -147,13 +145,13 @@ def search_orders(
     if len(q) > 100:
         raise InvalidInput("Search: at most 100 characters")
     statuses = [s for s in status.split(",") if s] if status else []
-    if any(s not in STATUSES for s in statuses):
-        raise InvalidInput(f"Status is one of {', '.join(STATUSES)}")
+    if any(s not in ALL for s in statuses):
+        raise InvalidInput(f"Status is one of {', '.join(ALL)}")
     limit = max(1, min(limit, 200))
     offset = max(0, offset)
     with db.read() as session:
         _store(session, actor, store_id)
-        where = [Order.store_id == store_id]
+        where: list[Any] = [Order.store_id == store_id]
         if statuses:
             where.append(col(Order.status).in_(statuses))
         if q:
@@ -244,5 +242,5 @@ def events(db: Database, after: int = 0, limit: int = 100, store_id: str = "") -
                       order_number=e.order_number, created_at=e.created_at, payload=json.loads(e.payload))
             for e in rows
         ],
-        next_cursor=rows[-1].id if rows else after,  # type: ignore[typeddict-item]
+        next_cursor=(rows[-1].id or 0) if rows else after,
     )

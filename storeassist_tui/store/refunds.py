@@ -6,8 +6,9 @@ from __future__ import annotations
 from sqlmodel import select
 
 from storeassist_tui import weights
+from storeassist_tui.order_status import OrderStatus, Step
 from storeassist_tui.store.models import Order, OrderLine, Refund
-from storeassist_tui.store.txn import Tx
+from storeassist_tui.store.txn import Tx, move_order
 
 
 def line_cents(line: OrderLine, units: int) -> int:
@@ -46,7 +47,7 @@ def issue_pending(tx: Tx, order: Order) -> list[Refund]:
     return pending
 
 
-def close_with_refunds(tx: Tx, order: Order, status: str, why: str, **event: object) -> None:
+def close_with_refunds(tx: Tx, order: Order, step: Step, status: OrderStatus, why: str, **event: object) -> None:
     """Close the order (canceled or expired) and give back everything not yet refunded."""
     issue_pending(tx, order)
     paid_back, units_back = _refunded(tx, order)
@@ -54,7 +55,8 @@ def close_with_refunds(tx: Tx, order: Order, status: str, why: str, **event: obj
     if left_cents > 0 or left_units > 0:
         add_refund(tx, order, "expired" if status == "expired" else "canceled", max(left_units, 0),
                    max(left_cents, 0), issue=True)
-    order.status, order.closed_at, order.close_reason = status, tx.now, why
+    move_order(order, step, status)
+    order.closed_at, order.close_reason = tx.now, why
     tx.session.add(order)
-    tx.audit(order, status, reason=why, **event)
+    tx.audit(order, status, reason=why, **event)  # type: ignore[arg-type]
     tx.emit(order, status, reason=why, **event)

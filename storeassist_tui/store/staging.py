@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from storeassist_tui import barcodes
+from storeassist_tui import order_status as status
+from storeassist_tui.order_status import OrderStatus
 from storeassist_tui.store import checkin_tokens
 from storeassist_tui.store.db import Database
-from storeassist_tui.store.errors import InvalidInput, WrongState
+from storeassist_tui.store.errors import InvalidInput
 from storeassist_tui.store.refunds import issue_pending
 from storeassist_tui.store.roles import PICK, Actor
 from storeassist_tui.store.text import clean
-from storeassist_tui.store.txn import Tx, check_entry, mutate
+from storeassist_tui.store.txn import Tx, check_entry, move_order, mutate, require_step
 from storeassist_tui.store.views import OrderDetail, order_detail
 
 
@@ -42,9 +44,9 @@ def stage(
 
     def run(tx: Tx) -> OrderDetail:
         o = tx.order(order_id)
-        if o.status != "picked":
-            raise WrongState(f"Order {o.number} is {o.status}; only a picked order can be staged")
-        o.status, o.staging_location, o.bags, o.staged_at = "staged", place, bags, tx.now
+        require_step(o, status.STAGE)
+        move_order(o, status.STAGE, OrderStatus.STAGED)
+        o.staging_location, o.bags, o.staged_at = place, bags, tx.now
         tx.session.add(o)
         tx.audit(o, "staged", entry=entry, location=place, bags=bags)
         issue_pending(tx, o)
@@ -66,8 +68,7 @@ def restage(
 
     def run(tx: Tx) -> OrderDetail:
         o = tx.order(order_id)
-        if o.status != "staged":
-            raise WrongState(f"Order {o.number} is {o.status}, not staged")
+        require_step(o, status.MOVE)
         if o.staging_location.casefold() == place.casefold():
             raise InvalidInput(f"Order {o.number} is already at {place}")
         old, o.staging_location = o.staging_location, place

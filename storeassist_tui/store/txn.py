@@ -17,6 +17,7 @@ from sqlalchemy import text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, col
 
+from storeassist_tui.order_status import OrderStatus, Step, allowed, word
 from storeassist_tui.store.db import Database, utcnow
 from storeassist_tui.store.errors import (
     PLATFORM_CANCEL_REASON,
@@ -25,6 +26,7 @@ from storeassist_tui.store.errors import (
     NotFound,
     RequestIdReused,
     StaleOrder,
+    WrongState,
 )
 from storeassist_tui.store.models import AuditEvent, Order, OutboxEvent, RequestRecord, Store
 from storeassist_tui.store.roles import Actor
@@ -120,10 +122,25 @@ class Tx:
             )
 
 
+def require_step(order: Order, step: Step) -> None:
+    """Refuse `step` unless the table (order_status.py) lets it start from the order's state; a
+    cancel by the platform is said as such (see refuse_if_canceled_by_platform)."""
+    refuse_if_canceled_by_platform(order)
+    if not allowed(step, order.status):
+        raise WrongState(f"Order {order.number} is {word(order.status)}: {step.refusal}")
+
+
+def move_order(order: Order, step: Step, to: OrderStatus) -> None:
+    """Set the order's state as `step` ends it; a step the table does not let end there is a bug."""
+    if to not in step.ends:
+        raise AssertionError(f"{step.name} cannot leave an order {to}")
+    order.status = to
+
+
 def refuse_if_canceled_by_platform(order: Order) -> None:
     """A terminal working on an order the platform cancelled hears it on its next step, in one
     distinct refusal (it then leaves the order), instead of a plain "wrong state"."""
-    if order.status == "canceled" and order.close_reason == PLATFORM_CANCEL_REASON:
+    if order.status == OrderStatus.CANCELED and order.close_reason == PLATFORM_CANCEL_REASON:
         raise CanceledByPlatform(f"Order {order.number} was cancelled by the store system")
 
 

@@ -8,15 +8,9 @@ from datetime import datetime
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
+from storeassist_tui.order_status import OrderStatus
 from storeassist_tui.store.models import Associate, AuditEvent, CheckIn, Order, OrderLine, Refund
 from storeassist_tui.store.pick_rules import closes_when_finished
-
-OPEN_STATES = ("new", "picking", "picked", "staged")
-# How a state reads to an associate (messages): "picked" is waiting to be staged, "staged" is ready.
-STATUS_WORDS = {
-    "new": "new", "picking": "being picked", "picked": "picked", "staged": "ready for pickup",
-    "dispensed": "handed off", "canceled": "canceled", "expired": "expired",
-}
 
 
 class CodeView(BaseModel):
@@ -275,7 +269,7 @@ def order_detail(session: Session, order: Order) -> OrderDetail:
         total_cents=order.total_cents, bags=order.bags, picked_at=order.picked_at,
         dispensed_at=order.dispensed_at, closed_at=order.closed_at, close_reason=order.close_reason,
         version=order.version, source=order.source, customer_order_id=order.customer_order_id, notes=order.notes,
-        closes_when_finished=order.status == "picking" and closes_when_finished(sum(ln.picked for ln in lines)),
+        closes_when_finished=order.status == OrderStatus.PICKING and closes_when_finished(sum(ln.picked for ln in lines)),
         lines=[line_view(ln) for ln in lines],
         refunds=[
             RefundView(id=r.id or 0, line_id=r.line_id, reason=r.reason, quantity=r.quantity,

@@ -15,6 +15,7 @@ import time
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 
+from storeassist_tui.order_status import OrderStatus
 from storeassist_tui.store.db import Database, utcnow
 from storeassist_tui.store.errors import NotFound, StaleOrder
 from storeassist_tui.store.models import Order, OrderLine, RequestRecord
@@ -43,7 +44,7 @@ def _take_back_scan(tx: Tx, record: RequestRecord) -> VoidResult:
     if order is None or line is None:
         return VoidResult(request_id=rid, voided=False, saved=True, message="The scan was saved")
     what = line.description[:30]
-    if (order.status != "picking" or order.claimed_by != tx.actor.id or line.picked < scan.counted
+    if (order.status != OrderStatus.PICKING or order.claimed_by != tx.actor.id or line.picked < scan.counted
             or line.weight_picked_milli < scan.weight_milli):
         return VoidResult(request_id=rid, voided=False, saved=True,
                           message=f"The scan of {what} was saved: order {order.number} has moved on")
