@@ -47,3 +47,10 @@ def test_queue_rows_at_40_columns_keep_customer_and_picker_apart() -> None:
         claimed_by_name="Lee Lead", batch_id=None, staging_location="", staged_at=None))
     row = "".join(p for p, _ in queue_row(o, NOW, 3, False, 40))
     assert len(row) <= 40 and row.endswith("@Lee") and "Eli G" in row
+
+
+def test_a_weighed_line_reads_by_weight_with_its_unit_where_there_is_room() -> None:
+    cheese = _line(description="Cheddar", size="", colour="", quantity=1, picked=1, not_found=0, pending=0,
+                   uom="LB", weight_milli=2500, weight_picked_milli=2376)
+    assert walk_row(cheese, "", 40) == "G04-3  Cheddar         2.38/2.50 lb done"
+    assert walk_row(cheese, "", 20) == "Chedda 2.38/2.50 done"  # the name keeps six letters, not one

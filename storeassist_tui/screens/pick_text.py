@@ -92,19 +92,21 @@ def item_name(line: Line) -> str:
     return " ".join(p for p in (line.description, size, line.colour) if p)
 
 
-def done_of(line: Line) -> str:
-    """How much of a line is done: "1/2" units, or for a weighed line "1.24/2.50 lb"."""
+def done_of(line: Line, unit: bool = True) -> str:
+    """How much of a line is done: "1/2" units, or for a weighed line "1.24/2.50 lb" ("1.24/2.50"
+    without its unit, where a narrow row has no room for it)."""
     if not weights.is_weighed(line.uom):
         return f"{line.picked}/{line.quantity}"
     picked = weights.shown(line.weight_picked_milli, line.uom).split()[0]
-    return f"{picked}/{weights.shown(line.weight_milli, line.uom)}"
+    ordered = weights.shown(line.weight_milli, line.uom)
+    return f"{picked}/{ordered if unit else ordered.split()[0]}"
 
 
 def walk_row(line: Line, tote: str, width: int, skipped: bool = False) -> str:
     """One line of the walk: where, what, how many done of how many (nf = not found), the tote."""
     nf = f" nf{line.not_found}" if line.not_found else ""
     done = " done" if not line.pending else (" skip" if skipped else "")
-    right = f"{done_of(line)}{nf}{done}{' ' + tote if tote else ''}"
+    right = f"{done_of(line, unit=width >= 30)}{nf}{done}{' ' + tote if tote else ''}"
     left = f"{line.aisle or line.department[:6]:<6} {item_name(line)}" if width >= 39 else item_name(line)
     room = max(width - len(right) - 1, 1)
     return f"{left[:room]:<{room}} {right}"
@@ -149,7 +151,7 @@ def detail_forms(line: Line, order: OrderDetail, tote: str) -> list[list[str]]:
          f"{line.picked}+{line.not_found}nf of {line.quantity}, {line.pending} left"]]
     rows += [
         ["  ".join(looks) or "No size / colour", short_looks or "-"],
-        [f"SKU {line.sku}  {code_text}  ({line.department})".strip(),
+        [f"SKU {line.sku}  {code_text}  {f'({line.department})' if line.department else ''}".strip(),
          f"{line.sku} {code.code if code else ''}".strip(), line.sku],
         [f"Price {money(line.unit_price_cents)} {'a ' + line.uom.lower() if weights.is_weighed(line.uom) else 'each'}",
          money(line.unit_price_cents)],
