@@ -53,4 +53,4 @@ def test_a_weighed_line_reads_by_weight_with_its_unit_where_there_is_room() -> N
     cheese = _line(description="Cheddar", size="", colour="", quantity=1, picked=1, not_found=0, pending=0,
                    uom="LB", weight_milli=2500, weight_picked_milli=2376)
     assert walk_row(cheese, "", 40) == "G04-3  Cheddar         2.38/2.50 lb done"
-    assert walk_row(cheese, "", 20) == "Chedda 2.38/2.50 done"  # the name keeps six letters, not one
+    assert walk_row(cheese, "", 20) == "Chedd 2.38/2.50 done"  # the name keeps five letters, not one
