@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from textual import events
 from textual.app import App
@@ -52,7 +52,7 @@ from storeassist_tui.services.arrivals import ArrivalWatch
 from storeassist_tui.services.messages import ArrivalsChanged, CustomersArrived, PollFailed, QueueChanged
 from storeassist_tui.widgets.scan import END_KEYS, GS, Entry, ScanBuffer, ScanField
 
-ModuleFactory = Callable[[], Screen[object]]
+ModuleFactory = Callable[[], Screen[Any]]
 T = TypeVar("T")
 SLOW_ANSWER_S = 1.0  # an answer later than this: the screen says it waits, and Esc stops it
 VOID_RETRY_S = (1.0, 2.0, 4.0, 8.0, 15.0)
@@ -170,8 +170,8 @@ class StoreAssistApp(App[None]):
         if key == "ctrl+q":
             return False  # quitting always works, typed or not
         if key in END_KEYS and not buf.empty:
-            if (entry := buf.end(key, event.time)) is not None:
-                self._queue_entry(entry)
+            if (ended := buf.end(key, event.time)) is not None:
+                self._queue_entry(ended)
         elif key in END_KEYS and buf.crlf_tail(key, event.time):
             pass  # the LF of a CR LF
         elif key == "backspace" and not buf.empty:
@@ -301,11 +301,12 @@ class StoreAssistApp(App[None]):
             stop = asyncio.ensure_future(self._abandon.wait())
             self.waiting = True
             try:
-                done, _ = await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+                either: set[asyncio.Future[Any]] = {task, stop}
+                finished, _ = await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
             finally:
                 self.waiting = False
                 stop.cancel()
-            if task not in done:
+            if task not in finished:
                 self._abandon.clear()
                 task.cancel()
                 raise Abandoned(what)
