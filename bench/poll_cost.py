@@ -4,7 +4,7 @@ A real `storeassist serve` (subprocess, loopback, a temp SQLite file seeded with
 gets a realistic hand-off queue (by default 30 staged orders, 10 of them checked in) through the
 HTTP API. Then N terminals (default 200, each its own session and connection) poll
 GET /api/v1/stores/{store}/handoff-queue, each one request at a time, the next one `--interval`
-seconds after the answer (as screens/poller.py does), from a random offset so they are spread.
+seconds after the answer (as services/polling.py does), from a random offset so they are spread.
 Two runs of `--seconds` each:
 
   (a) ETag: the last ETag goes in If-None-Match, as the app's client does (304 = no query run);

@@ -16,12 +16,13 @@ os.environ.setdefault("ESCDELAY", "400")  # an F-key split by network jitter mus
 
 import asyncio
 import dataclasses
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from textual import events
 from textual.app import App
@@ -40,19 +41,22 @@ from storeassist_tui.client import (
 )
 from storeassist_tui.journal import Journal
 from storeassist_tui.screens import Abandoned, StoreScreen
-from storeassist_tui.screens.arrivals import ArrivalWatch
+from storeassist_tui.screens.arrivals import ArrivalBanner, banner_forms
 from storeassist_tui.screens.handoff import HandoffScreen
 from storeassist_tui.screens.home import HomeScreen
 from storeassist_tui.screens.login import LoginScreen
 from storeassist_tui.screens.orders import OrdersScreen
 from storeassist_tui.screens.pick_queue import PickQueueScreen
 from storeassist_tui.screens.stage import StageScreen
+from storeassist_tui.services.arrivals import ArrivalWatch
+from storeassist_tui.services.messages import ArrivalsChanged, CustomersArrived, PollFailed, QueueChanged
 from storeassist_tui.widgets.scan import END_KEYS, GS, Entry, ScanBuffer, ScanField
 
-ModuleFactory = Callable[[], Screen[object]]
+ModuleFactory = Callable[[], Screen[Any]]
 T = TypeVar("T")
 SLOW_ANSWER_S = 1.0  # an answer later than this: the screen says it waits, and Esc stops it
 VOID_RETRY_S = (1.0, 2.0, 4.0, 8.0, 15.0)
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -97,7 +101,8 @@ class StoreAssistApp(App[None]):
         self.modules: dict[str, ModuleFactory] = {
             "pick": PickQueueScreen, "stage": StageScreen, "handoff": HandoffScreen, "orders": OrdersScreen,
         }
-        self.arrivals = ArrivalWatch(self)
+        self.arrivals = ArrivalWatch(self, self)
+        self.arrival_banner = ArrivalBanner(self)
         self._store_info: tuple[float, StoreInfo] | None = None
         self._demo_credentials: list[DemoCredential] | None = None
         self._last_activity = time.monotonic()
@@ -116,7 +121,28 @@ class StoreAssistApp(App[None]):
         self.push_screen(LoginScreen())
 
     def on_unmount(self) -> None:
-        self.arrivals.stop()  # its re-armed timer must not outlive the app
+        self._stop_arrivals()  # their re-armed timers must not outlive the app
+
+    def _stop_arrivals(self) -> None:
+        self.arrivals.stop()
+        self.arrival_banner.stop()
+
+    # What the services post (services/messages.py), after the screen shown has had them: the
+    # app-wide part. A poll that answered means the backend is back; a 401 ends the session.
+    def on_queue_changed(self, message: QueueChanged) -> None:
+        self.note_online()
+
+    def on_arrivals_changed(self, message: ArrivalsChanged) -> None:
+        self.note_online()
+
+    def on_poll_failed(self, message: PollFailed) -> None:
+        error = message.error
+        if isinstance(error, BackendError) and error.status == 401 and self.session is not None:
+            self.request_logout(error.message, error=True)
+
+    def on_customers_arrived(self, message: CustomersArrived) -> None:
+        if self.session is not None:
+            self.arrival_banner.announce(banner_forms(message.arrived, message.waiting))
 
     # Every key (and paste) counts as activity, whichever widget ends up handling it. On a screen
     # that takes scans, the scan buffer gets the key first (widgets/scan.py says why here).
@@ -144,8 +170,8 @@ class StoreAssistApp(App[None]):
         if key == "ctrl+q":
             return False  # quitting always works, typed or not
         if key in END_KEYS and not buf.empty:
-            if (entry := buf.end(key, event.time)) is not None:
-                self._queue_entry(entry)
+            if (ended := buf.end(key, event.time)) is not None:
+                self._queue_entry(ended)
         elif key in END_KEYS and buf.crlf_tail(key, event.time):
             pass  # the LF of a CR LF
         elif key == "backspace" and not buf.empty:
@@ -275,11 +301,12 @@ class StoreAssistApp(App[None]):
             stop = asyncio.ensure_future(self._abandon.wait())
             self.waiting = True
             try:
-                done, _ = await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+                either: set[asyncio.Future[Any]] = {task, stop}
+                finished, _ = await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
             finally:
                 self.waiting = False
                 stop.cancel()
-            if task not in done:
+            if task not in finished:
                 self._abandon.clear()
                 task.cancel()
                 raise Abandoned(what)
@@ -309,7 +336,9 @@ class StoreAssistApp(App[None]):
                     await screen.handle_entry(item)
             except Abandoned as exc:
                 self._stopped_waiting(screen, exc.what)
-            except Exception as exc:  # noqa: BLE001 - a failed entry is one line, never the end of the app
+            except Exception as exc:  # a failed entry is one line, never the end of the app
+                log.exception("%s failed on %s", "key " + item.key if isinstance(item, KeyPress) else "entry",
+                              type(screen).__name__)
                 shown = self.screen  # the entry may have opened another screen before it failed
                 target = shown if isinstance(shown, StoreScreen) else screen
                 if target.is_attached:
@@ -412,7 +441,7 @@ class StoreAssistApp(App[None]):
                     f"Offline since {since}", f"Offline {since}"]
         if isinstance(error, BackendError):
             return [error.message]
-        self.log.error(f"unexpected {type(error).__name__}: {error}")
+        # Anything else is a bug: whoever caught it has put it in the log file with its traceback.
         return [f"Something went wrong ({type(error).__name__}); please try again",
                 "Something went wrong; try again", "Error; try again"]
 
@@ -426,13 +455,15 @@ class StoreAssistApp(App[None]):
 
     async def action_quit(self) -> None:
         """ctrl+q: end the associate's session on the backend too (a shared terminal), then exit."""
-        self.arrivals.stop()
+        self._stop_arrivals()
         if self.session is not None:
             self.session = None
             try:
                 await asyncio.wait_for(self.client.logout(), timeout=2.0)
-            except Exception as exc:  # noqa: BLE001 - quitting must never fail
-                self.log.warning(f"logout on quit: {exc!r}")
+            except (BackendUnavailable, BackendError, TimeoutError) as exc:
+                log.info("logout on quit: %r", exc)  # the session ends on the backend by itself
+            except Exception:  # quitting must never fail
+                log.exception("logout on quit")
         self.exit()
 
     def action_help_quit(self) -> None:
@@ -468,7 +499,7 @@ class StoreAssistApp(App[None]):
         if self.session is None:
             return
         self.session = None  # from now on, a second request (key, poll, timer) does nothing
-        self.arrivals.stop()
+        self._stop_arrivals()
         self.drop_pending_entries()  # scans of this session are not for the next associate
         self.scan_buffer.clear()
         if self.waiting:
@@ -479,8 +510,10 @@ class StoreAssistApp(App[None]):
         self._stop_inactivity()
         try:
             await self.client.logout()  # clears the client's token even when the backend is away
-        except Exception as exc:  # noqa: BLE001 - logging out offline still logs out this terminal
-            self.log.warning(f"logout: {exc!r}")
+        except (BackendUnavailable, BackendError) as exc:
+            log.info("logout: %r", exc)  # logging out offline still logs out this terminal
+        except Exception:  # nor does a bug keep the next associate out
+            log.exception("logout")
         self.store_id = self.configured_store_id
         while len(self.screen_stack) > 2:
             await self.pop_screen()

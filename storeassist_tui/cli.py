@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import logging
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -62,9 +63,16 @@ def cmd_app(args: argparse.Namespace) -> int:
     from storeassist_tui import keyparser
     from storeassist_tui.app import StoreAssistApp
     from storeassist_tui.client import BackendClient
+    from storeassist_tui.logfile import log_to_file
 
     keyparser.install()
     settings = _settings(args)
+    try:
+        log_path = log_to_file(settings.resolved_log_dir())
+    except OSError as exc:  # a read-only home must not keep the associates from working
+        print(f"storeassist: no log file ({exc.strerror or exc}); set STOREASSIST_LOG_DIR", file=sys.stderr)
+    else:
+        logging.getLogger("storeassist_tui").info("app started; log %s", log_path)
     if settings.backend:
         client = BackendClient(settings.backend, timeout=settings.request_timeout_s)
         demo = bool(settings.demo)

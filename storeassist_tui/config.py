@@ -7,7 +7,7 @@ import os
 import re
 from pathlib import Path
 
-from platformdirs import user_config_dir, user_data_dir
+from platformdirs import user_config_dir, user_data_dir, user_log_dir
 from pydantic import Field, field_validator
 from pydantic_settings import (
     BaseSettings,
@@ -21,6 +21,11 @@ APP_NAME = "storeassist"
 
 def default_data_dir() -> Path:
     return Path(user_data_dir(APP_NAME, appauthor=False))
+
+
+def default_log_dir() -> Path:
+    """~/.local/state/storeassist/log on Linux (XDG_STATE_HOME), the platform's own elsewhere."""
+    return Path(user_log_dir(APP_NAME, appauthor=False))
 
 
 def default_config_file() -> Path:
@@ -56,6 +61,7 @@ class Settings(BaseSettings):
     inactivity_logout_s: int = Field(default=600, ge=0, le=86400)  # 0 = never
     scan_threshold_ms: int = Field(default=40, ge=1, le=1000)  # keys closer than this are a scanner burst, not typing
     poll_interval_s: float = Field(default=2.0, ge=0.2, le=300)
+    log_dir: str = ""  # the terminal app's log file goes here; empty = default_log_dir()
     server_threads: int = Field(default=8, ge=1, le=256)  # the server's threadpool (sync routes, database)
     answer_cache_size: int = Field(default=128, ge=0, le=10_000)  # polled lists' answers kept per change; 0 = off
     # Longer than the backend's own waits (SQLite busy, PostgreSQL lock timeouts), so that an
@@ -130,3 +136,6 @@ class Settings(BaseSettings):
 
     def resolved_database_url(self) -> str:
         return self.database_url or default_database_url()
+
+    def resolved_log_dir(self) -> Path:
+        return Path(self.log_dir).expanduser() if self.log_dir else default_log_dir()

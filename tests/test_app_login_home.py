@@ -291,7 +291,7 @@ async def test_offline_poll_shows_offline_backs_off_and_recovers(
         # Four tries of each poll while down (so three failures handled): each failure doubled the
         # wait before the next try, 0.1 s -> 0.2 -> 0.4 -> 0.8, where a fixed 0.1 s would hammer it.
         await wait_for(pilot, lambda: failed(COUNTS) >= 4 and failed(HANDOFF_QUEUE) >= 4, timeout=10)
-        assert home.poller._delay >= 0.8 and app.arrivals._delay >= 0.8
+        assert home.poller.loop.backoff.delay >= 0.8 and app.arrivals.loop.backoff.delay >= 0.8
         assert app.is_running and isinstance(app.screen, HomeScreen)
         text = screen_text(app)
         assert "Backend offline since" in text  # the short form: it fits 40 columns on one line
@@ -379,8 +379,8 @@ async def test_logout_keys_return_to_login(backend: BackendClient) -> None:
             backend.token = ""
         # No poll of an old home screen is left to bring it back: none in flight, none armed.
         await wait_for(pilot, lambda: work_done(app))
-        assert all(h.poller._stopped and h.poller._timer is None for h in homes)
-        assert app.arrivals._timer is None
+        assert all(h.poller.loop.closed and not h.poller.loop.armed for h in homes)
+        assert not app.arrivals.loop.active and not app.arrivals.loop.armed
         assert isinstance(app.screen, LoginScreen) and app.is_running
         # Quitting (ctrl+q) while logged in ends the session on the backend as well.
         await log_in(pilot, "pat", "1111")

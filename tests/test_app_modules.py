@@ -14,7 +14,7 @@ from test_app_pick import Ctx
 from ui import STORE, SwitchableTransport, lines_of, on_screen, said, screen_lines, wait_for
 
 from storeassist_tui.app import StoreAssistApp
-from storeassist_tui.client import BackendClient, HandoffQueue
+from storeassist_tui.client import BackendClient
 from storeassist_tui.screens.handoff import HandoffScreen
 from storeassist_tui.screens.handoff_order import HandoffOrderScreen
 from storeassist_tui.screens.home import HomeScreen
@@ -350,11 +350,10 @@ async def test_arrival_banner_shows_on_the_pick_screen_once(
         lee_app: Ctx, people: dict[str, Actor], api: httpx.AsyncClient) -> None:
     ctx = lee_app
     order = staged_order(ctx, people)
-    answers: list[HandoffQueue] = []  # every hand-off queue answer the arrival watch has taken
-    ctx.app.arrivals.listeners.append(answers.append)
+    watch = ctx.app.arrivals  # its `queue` is the last answer taken, `answers` how many so far
     await open_module(ctx, "1", PickQueueScreen)
     # The watch has seen the queue as it is: the order ready, nobody checked in for it.
-    await ctx.until(lambda: any(any(e.order.id == order.id for e in q.ready) for q in answers))
+    await ctx.until(lambda: watch.queue is not None and any(e.order.id == order.id for e in watch.queue.ready))
     assert "rrived" not in ctx.text() and ctx.bells == []
     r = await api.post(f"/api/v1/checkin/{token_of(ctx, order.id)}",
                        json={"location": "curbside", "spot": "P5", "car_make": "Kia", "car_colour": "red"})
@@ -365,16 +364,16 @@ async def test_arrival_banner_shows_on_the_pick_screen_once(
     banner = next(ln for ln in screen_lines(ctx.app) if "rrived" in ln)
     assert order.number[-6:] in banner
     await ctx.until(lambda: len(ctx.bells) >= 2)  # an arrival rings twice (the second a moment later)
-    seen = len(answers)
-    await ctx.until(lambda: len(answers) >= seen + 3)  # several answers later: still one arrival's two rings
+    seen = watch.answers
+    await ctx.until(lambda: watch.answers >= seen + 3)  # several answers later: still one arrival's two rings
     assert ctx.bells == ["bell", "bell"]
     # Submitting the form again (an update) is not a second arrival.
     r = await api.post(f"/api/v1/checkin/{token_of(ctx, order.id)}", json={"location": "curbside", "spot": "P6"})
     assert r.status_code == 200
     await ctx.until(lambda: any(e.order.id == order.id and e.order.checkin is not None and e.order.checkin.spot == "P6"
-                                for e in answers[-1].checked_in))  # the watch has taken the update
-    seen = len(answers)
-    await ctx.until(lambda: len(answers) >= seen + 1)  # and one answer more, in case a ring were deferred
+                                for e in (watch.queue.checked_in if watch.queue else [])))  # the update is taken
+    seen = watch.answers
+    await ctx.until(lambda: watch.answers >= seen + 1)  # and one answer more, in case a ring were deferred
     assert ctx.bells == ["bell", "bell"]
     # The banner follows the associate to the next screen.
     await ctx.pilot.press("escape")

@@ -220,7 +220,7 @@ class StoreScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         """Shown again: the arrival banner still current is shown here too (every screen has it)."""
-        self.store_app.arrivals.show_banner(self)
+        self.store_app.arrival_banner.show_on(self)
 
     def on_resize(self) -> None:
         # The bars take more rows on a tall screen: re-lay them out when only the height changed.

@@ -4,8 +4,8 @@ curbside: spot, car, note; the wait ticks), then the staged orders nobody has co
 Keys: Up/Down move; Enter opens the order under the cursor; scan or type an order number to open
 it (a customer at the counter who did not check in: F3 there checks them in). Esc back.
 
-The list is the app's arrival watch (screens/arrivals.py): one poll serves the banner on every
-screen and this list, so opening this screen costs the backend nothing more.
+The list is the app's arrival watch (services/arrivals.py): one poll serves the banner on every
+screen and this list (its ArrivalsChanged messages), so opening this screen costs the backend nothing more.
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 
-from storeassist_tui.client import HandoffEntry, HandoffQueue, OrderDetail
+from storeassist_tui.client import BackendUnavailable, HandoffEntry, HandoffQueue, OrderDetail
 from storeassist_tui.order_status import OrderStatus, word
 from storeassist_tui.screens import StoreScreen, bottom_bars, list_keys
 from storeassist_tui.screens.handoff_order import HandoffOrderScreen
 from storeassist_tui.screens.order_text import handoff_row, now_utc, plural
+from storeassist_tui.services.messages import ARRIVALS, ArrivalsChanged, PollFailed
 from storeassist_tui.widgets import FitLabel, Hint, ScanField, TitleBar
 from storeassist_tui.widgets.rows import RowList
 from storeassist_tui.widgets.scan import Entry
@@ -31,7 +32,6 @@ TICK_S = 15.0  # the wait times are minutes: redraw often enough that they never
 
 class HandoffScreen(StoreScreen):
     TAKES_SCANS = True
-    SHOWS_ARRIVALS = True  # the arrival watch's poll is this screen's: it reports offline here
 
     DEFAULT_CSS = """
     HandoffScreen #what { height: 1; text-style: bold; }
@@ -59,25 +59,23 @@ class HandoffScreen(StoreScreen):
         self.set_interval(TICK_S, self.rows.refresh, name="wait-tick")
 
     def on_screen_resume(self) -> None:
+        self.store_app.arrival_banner.dismiss()  # the associate is looking at the queue now
         watch = self.store_app.arrivals
-        watch.dismiss()  # the associate is looking at the queue now
-        if self._show not in watch.listeners:
-            watch.listeners.append(self._show)
         if watch.queue is not None:
             self._show(watch.queue)
         watch.poll_now()
         self.store_app.show_scan_buffer()
 
-    def on_screen_suspend(self) -> None:
-        self._unlisten()
+    # The arrival watch posts to the screen shown: while this one is covered, it hears nothing.
+    def on_arrivals_changed(self, message: ArrivalsChanged) -> None:
+        self._show(message.queue)
+        if bar := self.message_bar:
+            bar.clear("offline")
 
-    def on_unmount(self) -> None:
-        self._unlisten()
-
-    def _unlisten(self) -> None:
-        listeners = self.store_app.arrivals.listeners
-        if self._show in listeners:
-            listeners.remove(self._show)
+    def on_poll_failed(self, message: PollFailed) -> None:
+        """The watch's poll is this screen's: it says "offline" here (other screens have their own)."""
+        if message.poll == ARRIVALS and isinstance(message.error, BackendUnavailable):
+            self.fail(message.error, kind="offline", bell=self.store_app.offline_since is None)
 
     def _show(self, queue: HandoffQueue) -> None:
         if not self.is_attached:

@@ -4,7 +4,7 @@ Keys: 1 / F1 Pick, 2 / F2 Stage, 3 / F3 Hand-off, 4 / F4 Orders; F10 log out, 0 
 first (Enter = yes: a digit is easily hit). Esc does nothing here (it is "back" elsewhere, and
 home is as far back as it goes).
 
-The counts are polled (screens/poller.py: one request at a time, a one-shot timer re-armed after
+The counts are polled (services/polling.py: one request at a time, a one-shot timer re-armed after
 each answer, every `app.poll_interval_s`; the client sends If-None-Match, the server answers 304
 when nothing changed; offline back-off up to 30 s).
 """
@@ -23,7 +23,8 @@ from textual.widgets import Static
 from storeassist_tui.client import Counts
 from storeassist_tui.order_status import OrderStatus
 from storeassist_tui.screens import StoreScreen, bottom_bars
-from storeassist_tui.screens.poller import Poller
+from storeassist_tui.screens.polled import PolledScreen
+from storeassist_tui.services.messages import QueueChanged
 from storeassist_tui.widgets import Hint, ScanField, TitleBar
 from storeassist_tui.widgets.bars import BOLD_REVERSE
 from storeassist_tui.widgets.scan import Entry
@@ -109,7 +110,7 @@ class ModuleCounts(Widget):
         return text
 
 
-class HomeScreen(StoreScreen):
+class HomeScreen(PolledScreen):
     """Store, associate, and the live counts of Pick, Stage, Hand-off and Orders.
 
     Scans work here too: an order number opens the module its state calls for (pick, stage,
@@ -137,7 +138,7 @@ class HomeScreen(StoreScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.poller = Poller(self, "counts", self._fetch, self._show)
+        self.poller = self.new_poller("counts", self._fetch)
         self._asking = False  # "Log out?" is on screen
 
     def compose(self) -> ComposeResult:
@@ -157,18 +158,11 @@ class HomeScreen(StoreScreen):
         if not self.store_app.store_id:
             self.fail("No store assigned to you; ask your lead")
 
-    def on_screen_resume(self) -> None:
-        """Shown (first time, or back from a module screen): fresh counts now, then every interval."""
-        self.poller.resume()
-
-    def on_screen_suspend(self) -> None:
-        self.poller.pause()
-
-    def on_unmount(self) -> None:
-        self.poller.stop()
-
     async def _fetch(self) -> Counts:
         return await self.store_app.client.counts(self.store_app.store_id)
+
+    def on_queue_changed(self, message: QueueChanged) -> None:
+        self._show(message.value)
 
     def _show(self, counts: Counts) -> None:
         for widget in self.query(ModuleCounts):  # none while the screen is being taken down

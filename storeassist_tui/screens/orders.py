@@ -19,7 +19,8 @@ from storeassist_tui.client import BackendError, OrderDetail, OrderPage, OrderSu
 from storeassist_tui.screens import bottom_bars, list_keys
 from storeassist_tui.screens.order_detail import OrderDetailScreen
 from storeassist_tui.screens.order_text import FILTERS, now_utc, orders_row, plural, zone
-from storeassist_tui.screens.poller import PolledScreen, Poller
+from storeassist_tui.screens.polled import PolledScreen
+from storeassist_tui.services.messages import QueueChanged
 from storeassist_tui.widgets import FitLabel, Hint, ScanField, TitleBar
 from storeassist_tui.widgets.rows import RowList
 from storeassist_tui.widgets.scan import Entry
@@ -76,7 +77,7 @@ class OrdersScreen(PolledScreen):
         self.query_text = ""
         self.filter = 0
         self.pages = Pages()
-        self.poller = Poller(self, "orders", self._fetch_current, self._refreshed)
+        self.poller = self.new_poller("orders", self._fetch_current)
         self._loading = False
         self.tz = zone("UTC")  # the store's, once known: times read as on the store's clocks
 
@@ -111,6 +112,9 @@ class OrdersScreen(PolledScreen):
         """The poll: the page under the cursor (a 304 when nothing changed)."""
         page = self.rows.cursor // PAGE
         return self.query_text, self.filter, page, await self._page(page)
+
+    def on_queue_changed(self, message: QueueChanged) -> None:
+        self._refreshed(message.value)
 
     def _refreshed(self, result: tuple[str, int, int, OrderPage]) -> None:
         q, f, page, answer = result

@@ -5,7 +5,7 @@ when orders are marked; Space (or F2) marks / unmarks an order for a batch; F3 s
 scan or type an order number to open it; Esc back to home. An order another associate is
 picking shows who; taking it over asks first (Enter yes, Esc no) and the backend records it.
 
-The list is polled (screens/poller.py); the cursor stays on the same order across refreshes.
+The list is polled (services/poller.py); the cursor stays on the same order across refreshes.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from storeassist_tui.order_status import OrderStatus, word
 from storeassist_tui.screens import bottom_bars, list_keys
 from storeassist_tui.screens.pick_text import queue_header, queue_row
 from storeassist_tui.screens.pick_walk import PickWalkScreen
-from storeassist_tui.screens.poller import PolledScreen, Poller
+from storeassist_tui.screens.polled import PolledScreen
+from storeassist_tui.services.messages import QueueChanged
 from storeassist_tui.widgets import FitLabel, Hint, KeyBar, ScanField, TitleBar
 from storeassist_tui.widgets.rows import RowList
 from storeassist_tui.widgets.scan import Entry
@@ -88,7 +89,7 @@ class PickQueueScreen(PolledScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.poller = Poller(self, "pick-queue", self._fetch, self._show)
+        self.poller = self.new_poller("pick-queue", self._fetch)
         self.queue: PickQueue | None = None
         self._confirm: list[int] | None = None  # the orders a take-over is asked for
         self._greeted = False  # the first answer points at a pick left open (dropped session)
@@ -117,6 +118,9 @@ class PickQueueScreen(PolledScreen):
 
     async def _fetch(self) -> PickQueue:
         return await self.store_app.client.pick_queue(self.store_app.store_id)
+
+    def on_queue_changed(self, message: QueueChanged) -> None:
+        self._show(message.value)
 
     def _show(self, queue: PickQueue) -> None:
         self.queue = queue

@@ -22,7 +22,8 @@ from storeassist_tui.order_status import OrderStatus, word
 from storeassist_tui.screens import bottom_bars, list_keys
 from storeassist_tui.screens.order_text import now_utc, plural, stage_row
 from storeassist_tui.screens.pick_text import money
-from storeassist_tui.screens.poller import PolledScreen, Poller
+from storeassist_tui.screens.polled import PolledScreen
+from storeassist_tui.services.messages import QueueChanged
 from storeassist_tui.widgets import FitLabel, Hint, KeyBar, ScanField, TitleBar
 from storeassist_tui.widgets.rows import RowList
 from storeassist_tui.widgets.scan import Entry
@@ -54,7 +55,7 @@ class StageScreen(PolledScreen):
 
     def __init__(self, focus: list[int] | None = None) -> None:
         super().__init__()
-        self.poller = Poller(self, "stage-queue", self._fetch, self._show)
+        self.poller = self.new_poller("stage-queue", self._fetch)
         self.queue: StageQueue | None = None
         self.showing_staged = False
         self.focus_ids = list(focus or [])  # just picked: staged one after the other
@@ -75,6 +76,9 @@ class StageScreen(PolledScreen):
 
     async def _fetch(self) -> StageQueue:
         return await self.store_app.client.stage_queue(self.store_app.store_id)
+
+    def on_queue_changed(self, message: QueueChanged) -> None:
+        self._show(message.value)
 
     def _show(self, queue: StageQueue) -> None:
         first = self.queue is None
