@@ -317,7 +317,7 @@ class BackendClient:
         cached = self._etags.get(key)
         resp = await self._send("GET", path, params=params, headers={"If-None-Match": cached[0]} if cached else None)
         if resp.status_code == 304 and cached:
-            return cached[1]  # type: ignore[no-any-return]
+            return cached[1]
         result = model.model_validate_json(resp.content)
         if etag := resp.headers.get("etag"):
             self._etags[key] = (etag, result)

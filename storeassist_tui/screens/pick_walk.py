@@ -185,7 +185,7 @@ class PickWalkScreen(StoreScreen):
                     nbr = e.detail.get("line")
                     if e.action not in ("picked", "not_found", "skipped") or nbr not in by_nbr:
                         continue
-                    key = (oid, by_nbr[nbr])  # type: ignore[index]
+                    key = (oid, by_nbr[nbr])
                     if e.action == "skipped":
                         self.skipped.add(key)
                     else:

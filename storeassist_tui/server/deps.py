@@ -40,7 +40,7 @@ class Context:
 # The dependencies that do no I/O are `async def`: FastAPI runs them on the event loop instead of
 # handing each to the threadpool (a poll's 304 went through five thread hops before).
 async def context(request: Request) -> Context:
-    return request.app.state.ctx  # type: ignore[no-any-return]
+    return request.app.state.ctx
 
 
 Ctx = Annotated[Context, Depends(context)]

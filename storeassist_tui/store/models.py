@@ -13,7 +13,7 @@ MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL: anything larger nam
 
 
 def _ts(**kw: object) -> object:
-    return Field(sa_type=UTCDateTime, **kw)  # type: ignore[arg-type,call-overload]
+    return Field(sa_type=UTCDateTime, **kw)  # type: ignore[call-overload]
 
 
 class Store(SQLModel, table=True):
