@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import uuid
 
-from pydantic import BaseModel
 from sqlalchemy import or_
 from sqlmodel import col, select
 
 from storeassist_tui import barcodes, weights
+from storeassist_tui.schemas import MAX_BATCH, ClaimResult
 from storeassist_tui.store.db import Database
 from storeassist_tui.store.errors import (
     BadCode,
@@ -27,13 +27,6 @@ from storeassist_tui.store.refunds import add_refund, close_with_refunds, line_c
 from storeassist_tui.store.roles import PICK, Actor
 from storeassist_tui.store.txn import Tx, check_entry, mutate, refuse_if_canceled_by_platform
 from storeassist_tui.store.views import OrderDetail, ScanResult, order_detail, order_lines
-
-MAX_BATCH = 20
-
-
-class ClaimResult(BaseModel):
-    batch_id: str | None
-    orders: list[OrderDetail]
 
 
 def _claimer_name(tx: Tx, order: Order) -> str:
