@@ -350,7 +350,7 @@ def cmd_platform_retry(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     db_help = "database URL (default: SQLite in the user's data directory; env STOREASSIST_DATABASE_URL)"
-    common = argparse.ArgumentParser(add_help=False)
+    common = Parser(add_help=False)  # a Parser, as the sub-commands take their parents of that type
     common.add_argument("--database-url", help=db_help, default=argparse.SUPPRESS)
 
     p = Parser(
