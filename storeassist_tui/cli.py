@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 from storeassist_tui.config import Settings, default_data_dir
+from storeassist_tui.schemas import ROLES
 
 
 class CliError(Exception):
@@ -416,7 +417,7 @@ def build_parser() -> argparse.ArgumentParser:
     a = us.add_parser("add", parents=[common], help="add an associate")
     a.add_argument("--username", required=True)
     a.add_argument("--name", help="display name")
-    a.add_argument("--role", required=True, choices=["picker", "handoff", "associate", "lead"])
+    a.add_argument("--role", required=True, choices=list(ROLES))
     a.add_argument("--stores", required=True, help="store codes, comma-separated")
     a.add_argument("--pin", help="PIN or password ('-' reads it from standard input; omitted: asked)")
     a.add_argument("--badge", help="badge code the associate can scan to log in")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -16,7 +15,47 @@ from pydantic import BaseModel
 
 from storeassist_tui.journal import HeldRequest, Journal
 
+# Typed results: the server's own shapes (storeassist_tui.schemas), parsed (unknown fields ignored).
+# The screens know some by shorter names, given here.
+from storeassist_tui.schemas import (
+    CANCEL,
+    CANCELED_BY_PLATFORM,
+    CHECKIN_NOTE_MAX,
+    DISPENSE,
+    MAX_BATCH,
+    PICK,
+    ClaimResult,
+    Counts,
+    DemoCredential,
+    DemoInfo,
+    HandoffEntry,
+    HandoffQueue,
+    OrderDetail,
+    OrderPage,
+    OrderSummary,
+    PickQueue,
+    ScanResult,
+    StageQueue,
+    StoreRef,
+    TimelineEntry,
+    VoidResult,
+)
+from storeassist_tui.schemas import CheckInView as CheckIn
+from storeassist_tui.schemas import CodeView as Code
+from storeassist_tui.schemas import LineView as Line
+from storeassist_tui.schemas import LoginResult as Session
+from storeassist_tui.schemas import RefundView as Refund
+from storeassist_tui.schemas import StoreSettings as StoreInfo
+from storeassist_tui.schemas import UserView as User
+
 T = TypeVar("T", bound=BaseModel)
+
+__all__ = [
+    "CANCEL", "CANCELED_BY_PLATFORM", "CHECKIN_NOTE_MAX", "DISPENSE", "MAX_BATCH", "PICK", "SCAN_PATH", "BackendClient", "BackendError", "BackendUnavailable", "CheckIn",
+    "ClaimResult", "Code", "Counts", "DemoCredential", "DemoInfo", "HandoffEntry", "HandoffQueue", "Line",
+    "OrderDetail", "OrderPage", "OrderSummary", "PickQueue", "Refund", "ScanResult", "Session", "StageQueue",
+    "StoreInfo", "StoreRef", "TimelineEntry", "User", "VoidResult", "new_request_id", "scan_body",
+]
 
 
 class BackendUnavailable(Exception):
@@ -29,224 +68,6 @@ class BackendError(Exception):
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
-
-
-# Typed results: the JSON shapes of the server, parsed (unknown fields ignored).
-class StoreRef(BaseModel):
-    id: str
-    name: str
-
-
-# The permissions the backend names in `User.permissions` (it enforces them; the screens only use
-# them to refuse at once rather than after the customer signed).
-PICK, DISPENSE, CANCEL = "picking", "dispensing", "quantity_reduction_and_cancellation"
-
-
-class User(BaseModel):
-    id: int
-    username: str
-    display_name: str
-    role: str
-    permissions: list[str]
-    stores: list[StoreRef]
-
-
-class Session(BaseModel):
-    token: str
-    expires_at: datetime
-    session_lifetime_s: int
-    user: User
-
-
-class DemoCredential(BaseModel):
-    username: str
-    secret: str
-    badge: str
-    role: str
-    display_name: str
-
-
-class DemoInfo(BaseModel):
-    demo: bool
-    credentials: list[DemoCredential]
-
-
-class Counts(BaseModel):
-    store_id: str
-    to_pick: int
-    overdue: int
-    to_stage: int
-    waiting: int
-    ready: int
-    open_orders: int
-    all_orders: int
-
-
-class CheckIn(BaseModel):
-    arrived_at: datetime
-    location: str
-    spot: str
-    car_make: str
-    car_colour: str
-    note: str
-    by: str
-
-
-class OrderSummary(BaseModel):
-    id: int
-    number: str
-    store_id: str
-    customer_name: str
-    dispatch: str
-    status: str
-    placed_at: datetime
-    due_at: datetime
-    units: int
-    line_count: int
-    claimed_by: int | None
-    claimed_by_name: str | None
-    batch_id: str | None
-    staging_location: str
-    staged_at: datetime | None
-    checkin: CheckIn | None = None
-
-
-class Code(BaseModel):
-    code: str
-    type: str | None = None
-
-
-class Line(BaseModel):
-    id: int
-    line_nbr: int
-    sku: str
-    description: str
-    quantity: int
-    picked: int
-    not_found: int
-    pending: int
-    dispensed: int
-    rejected: int
-    unit_price_cents: int
-    size: str
-    colour: str
-    fit: str
-    image_url: str
-    department: str
-    dept_seq: int = 0
-    aisle: str
-    codes: list[Code]
-    substitution_allowed: bool | None = None
-    uom: str = "EACH"  # LB / KG: a weighed line, one unit complete when its weight is picked
-    weight_milli: int = 0  # amount ordered, thousandths of uom
-    weight_picked_milli: int = 0
-
-
-class Refund(BaseModel):
-    id: int
-    line_id: int | None
-    reason: str
-    quantity: int
-    amount_cents: int
-    state: str
-    issued_at: datetime | None
-
-
-class OrderDetail(OrderSummary):
-    customer_phone: str
-    customer_email: str
-    alt_name: str
-    alt_phone: str
-    alt_email: str
-    total_cents: int
-    bags: int | None
-    picked_at: datetime | None
-    dispensed_at: datetime | None
-    closed_at: datetime | None
-    close_reason: str
-    version: int
-    closes_when_finished: bool = False  # finishing the pick now closes the order (nothing found)
-    notes: str = ""  # the customer's instructions (picker and hand-off)
-    lines: list[Line]
-    refunds: list[Refund]
-
-
-class PickQueue(BaseModel):
-    store_id: str
-    overdue: int
-    total: int
-    orders: list[OrderSummary]
-
-
-class OrderPage(BaseModel):
-    store_id: str
-    total: int
-    offset: int
-    orders: list[OrderSummary]
-
-
-class StoreInfo(BaseModel):
-    """A store's settings the screens follow (hand-off prompts, parking spots)."""
-
-    id: str
-    name: str
-    timezone: str = "UTC"
-    curbside_enabled: bool = True
-    parking_spots: list[str] = []
-    signature_required: bool = False
-    id_check_required: bool = False
-    rejection_allowed: bool = True
-
-
-class StageQueue(BaseModel):
-    store_id: str
-    total: int
-    orders: list[OrderSummary]
-    staged_total: int = 0
-    staged: list[OrderSummary] = []
-
-
-class HandoffEntry(BaseModel):
-    order: OrderSummary
-    waiting_since: datetime | None
-    wait_seconds: int | None
-
-
-class HandoffQueue(BaseModel):
-    store_id: str
-    checked_in: list[HandoffEntry]
-    ready: list[HandoffEntry]
-
-
-class ClaimResult(BaseModel):
-    batch_id: str | None
-    orders: list[OrderDetail]
-
-
-class ScanResult(BaseModel):
-    order: OrderDetail
-    order_id: int
-    line_id: int
-    counted: int
-    entry: str
-    weight_milli: int = 0  # what a scale label on a weighed line weighed
-
-
-class TimelineEntry(BaseModel):
-    at: datetime
-    who: str
-    action: str
-    entry: str
-    detail: dict[str, Any]
-
-
-class VoidResult(BaseModel):
-    """What became of a request the associate stopped waiting for."""
-
-    request_id: str
-    voided: bool  # it has no effect, and never will
-    saved: bool  # it had taken effect and could not be taken back
-    message: str
 
 
 def new_request_id() -> str:

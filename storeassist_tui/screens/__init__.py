@@ -28,7 +28,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 
 from storeassist_tui.barcodes import is_item_code
-from storeassist_tui.client import BackendError, BackendUnavailable, OrderDetail
+from storeassist_tui.client import CANCELED_BY_PLATFORM, BackendError, BackendUnavailable, OrderDetail
 from storeassist_tui.order_status import word
 from storeassist_tui.widgets import Banner, Hint, KeyBar, MessageBar
 from storeassist_tui.widgets.scan import Entry
@@ -37,7 +37,6 @@ if TYPE_CHECKING:
     from storeassist_tui.app import StoreAssistApp
 
 T = TypeVar("T")
-CANCELED_BY_PLATFORM = "canceled_by_platform"  # the backend's code: the order was cancelled under us
 RETRY_DELAYS_S = (0.5, 1.0, 2.0, 4.0, 5.0)
 
 

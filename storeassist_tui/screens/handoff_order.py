@@ -18,7 +18,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 
-from storeassist_tui.client import DISPENSE, BackendError, Line, OrderDetail, StoreInfo, new_request_id
+from storeassist_tui.client import (
+    CHECKIN_NOTE_MAX,
+    DISPENSE,
+    BackendError,
+    Line,
+    OrderDetail,
+    StoreInfo,
+    new_request_id,
+)
 from storeassist_tui.order_status import OrderStatus
 from storeassist_tui.screens import StoreScreen, bottom_bars
 from storeassist_tui.screens.order_text import handoff_info, handoff_line, now_utc, plural, zone
@@ -284,7 +292,7 @@ class HandoffOrderScreen(StoreScreen):
     async def _check_in(self, text: str) -> None:
         o, client, rid = self.order, self.store_app.client, new_request_id()
         spot, _, note = text.partition(" ")
-        kwargs = {"location": "curbside", "spot": spot, "note": note.strip()[:100]} if text else {"location": "in_store"}
+        kwargs = {"location": "curbside", "spot": spot, "note": note.strip()[:CHECKIN_NOTE_MAX]} if text else {"location": "in_store"}
         arrivals = self.store_app.arrivals
         arrivals.quiet(o.id)  # checked in here: no "customer arrived" banner for it
         try:

@@ -8,9 +8,10 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 
+from storeassist_tui.schemas import DemoInfo
 from storeassist_tui.server.deps import Ctx, bearer, current
 from storeassist_tui.store import auth
-from storeassist_tui.store.demo import DEMO_USERS, DemoCredential
+from storeassist_tui.store.demo import DEMO_USERS
 from storeassist_tui.store.errors import InvalidInput
 from storeassist_tui.store.text import CleanModel
 
@@ -22,11 +23,6 @@ class LoginBody(CleanModel):
     secret: str = Field(default="", max_length=128)
     badge: str = Field(default="", max_length=64)
     store: str = Field(default="", max_length=64)  # the store the terminal is set up for, if any
-
-
-class DemoInfo(BaseModel):
-    demo: bool
-    credentials: list[DemoCredential]
 
 
 class Health(BaseModel):

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from storeassist_tui.schemas import MAX_BATCH
 from storeassist_tui.server.deps import BodyId, Ctx, LineId, OrderId, RequestId, Who
 from storeassist_tui.store import closing, handoff, picking, queries, staging
 from storeassist_tui.store.views import CheckInView, OrderDetail, ScanResult, TimelineEntry
@@ -18,12 +19,12 @@ Entry = Literal["scan", "manual"]
 
 
 class ClaimBody(BaseModel):
-    order_ids: list[BodyId] = Field(min_length=1, max_length=picking.MAX_BATCH)
+    order_ids: list[BodyId] = Field(min_length=1, max_length=MAX_BATCH)
     take_over: bool = False
 
 
 class ScanBody(BaseModel):
-    order_ids: list[BodyId] = Field(min_length=1, max_length=picking.MAX_BATCH)
+    order_ids: list[BodyId] = Field(min_length=1, max_length=MAX_BATCH)
     code: str = Field(max_length=4096)  # the store refuses anything longer than a scan, with its reason
     entry: Entry = "scan"
     quantity: int = Field(default=1, ge=-999_999, le=999_999)

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel
 from sqlmodel import col, select
 
+from storeassist_tui.schemas import StoreSettings
 from storeassist_tui.store.auth import UserView, account_state, hash_secret, user_view
 from storeassist_tui.store.db import Database, utcnow
 from storeassist_tui.store.errors import Duplicate, InvalidInput, NotFound
@@ -23,20 +24,6 @@ _NAME_MAX = 200  # Associate.display_name
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
-
-class StoreSettings(BaseModel):
-    id: str
-    name: str
-    timezone: str = "UTC"
-    lead_time_minutes: int = 120
-    opening_hours: dict[str, list[str]] = {}
-    curbside_enabled: bool = True
-    parking_spots: list[str] = []
-    signature_required: bool = False
-    id_check_required: bool = False
-    rejection_allowed: bool = True
-    cleanup_days: int = 7
-    weight_tolerance_pct: int = 10  # weighed lines: how far labels may add up from the amount ordered
 
 MAX_TOLERANCE_PCT = 50
 

@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from pydantic import BaseModel
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
+from storeassist_tui.schemas import LoginResult, StoreRef, UserView
 from storeassist_tui.store.db import Database, utcnow
 from storeassist_tui.store.errors import (
     AccountInactive,
@@ -51,27 +51,6 @@ class AuthPolicy:
     lockout_minutes: int = 30
     badge_failures: int = 20  # unknown badges from one terminal within the window block badge login
     badge_window_minutes: int = 10
-
-
-class StoreRef(BaseModel):
-    id: str
-    name: str
-
-
-class UserView(BaseModel):
-    id: int
-    username: str
-    display_name: str
-    role: str
-    permissions: list[str]
-    stores: list[StoreRef]
-
-
-class LoginResult(BaseModel):
-    token: str
-    expires_at: datetime
-    session_lifetime_s: int
-    user: UserView
 
 
 def _stores_of(session: Session, associate_id: int) -> list[Store]:

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy import func, insert, text
 from sqlmodel import select
 
 from storeassist_tui import barcodes
+from storeassist_tui.schemas import DemoCredential
 from storeassist_tui.store import admin
 from storeassist_tui.store.db import Database, utcnow
 from storeassist_tui.store.intake import insert_catalog, search_keys
@@ -92,14 +92,6 @@ def catalogue() -> list[Item]:
     items.append(Item("SKU-2003", PRICE_EMBEDDED_ITEM, "PRICE_EMBEDDED_UPC", "Deli Ham by weight", 899,
                       "Deli", 9, "K01-1"))
     return items
-
-
-class DemoCredential(BaseModel):
-    username: str
-    secret: str
-    badge: str
-    role: str
-    display_name: str
 
 
 DEMO_USERS = [

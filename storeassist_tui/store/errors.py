@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from storeassist_tui.schemas import CANCELED_BY_PLATFORM
+
 
 class DomainError(Exception):
     code = "refused"
@@ -99,4 +101,4 @@ PLATFORM_CANCEL_REASON = "cancelled by the store system"
 class CanceledByPlatform(DomainError):
     """A terminal's next step on an order the platform cancelled meanwhile: it stops and says so."""
 
-    code, status = "canceled_by_platform", 409
+    code, status = CANCELED_BY_PLATFORM, 409

@@ -11,6 +11,7 @@ from sqlmodel import select
 from storeassist_tui import order_status as status
 from storeassist_tui import weights
 from storeassist_tui.order_status import OrderStatus
+from storeassist_tui.schemas import CHECKIN_NOTE_MAX
 from storeassist_tui.store import checkin_tokens
 from storeassist_tui.store.db import Database
 from storeassist_tui.store.errors import Forbidden, InvalidInput, NotFound
@@ -33,7 +34,7 @@ class CheckInForm(CleanModel):
     spot: str = Field(default="", max_length=40)
     car_make: str = Field(default="", max_length=60)
     car_colour: str = Field(default="", max_length=40)
-    note: str = Field(default="", max_length=100)
+    note: str = Field(default="", max_length=CHECKIN_NOTE_MAX)
 
     @field_validator("location")
     @classmethod

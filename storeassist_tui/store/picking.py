@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import uuid
 
-from pydantic import BaseModel
 from sqlalchemy import or_
 from sqlmodel import col, select
 
 from storeassist_tui import barcodes, weights
 from storeassist_tui import order_status as status
 from storeassist_tui.order_status import OrderStatus, Step
+from storeassist_tui.schemas import MAX_BATCH, ClaimResult
 from storeassist_tui.store.db import Database
 from storeassist_tui.store.errors import (
     BadCode,
@@ -29,13 +29,6 @@ from storeassist_tui.store.refunds import add_refund, close_with_refunds, line_c
 from storeassist_tui.store.roles import PICK, Actor
 from storeassist_tui.store.txn import Tx, check_entry, move_order, mutate, require_step
 from storeassist_tui.store.views import OrderDetail, ScanResult, order_detail, order_lines
-
-MAX_BATCH = 20
-
-
-class ClaimResult(BaseModel):
-    batch_id: str | None
-    orders: list[OrderDetail]
 
 
 def _claimer_name(tx: Tx, order: Order) -> str:

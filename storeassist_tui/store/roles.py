@@ -1,21 +1,12 @@
-"""Roles and the three permissions of the source platform."""
+"""Roles and the three permissions of the source platform (named in storeassist_tui.schemas, which
+the screens share)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from storeassist_tui.schemas import CANCEL, DISPENSE, PICK, ROLES
 from storeassist_tui.store.errors import Forbidden, InvalidInput, NotFound
-
-PICK = "picking"
-DISPENSE = "dispensing"
-CANCEL = "quantity_reduction_and_cancellation"
-
-ROLES: dict[str, frozenset[str]] = {
-    "picker": frozenset({PICK}),
-    "handoff": frozenset({DISPENSE}),
-    "associate": frozenset({PICK, DISPENSE}),
-    "lead": frozenset({PICK, DISPENSE, CANCEL}),
-}
 
 _PERMISSION_WORDS = {PICK: "pick orders", DISPENSE: "hand off orders", CANCEL: "cancel orders or reduce quantities"}
 

@@ -1,188 +1,35 @@
-"""What the use cases return: typed, JSON-ready views of the rows."""
+"""What the use cases return: typed, JSON-ready views of the rows (shapes: storeassist_tui.schemas)."""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
 
-from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from storeassist_tui.order_status import OrderStatus
+
+# The shapes live in storeassist_tui.schemas (the client parses the same classes); they are named
+# here too (__all__ at the end), so that the use cases and routes keep importing them from the views.
+from storeassist_tui.schemas import (
+    CheckInView,
+    CodeView,
+    Counts,
+    EventPage,
+    EventView,
+    HandoffEntry,
+    HandoffQueue,
+    LineView,
+    OrderDetail,
+    OrderPage,
+    OrderSummary,
+    PickQueue,
+    RefundView,
+    ScanResult,
+    StageQueue,
+    TimelineEntry,
+)
 from storeassist_tui.store.models import Associate, AuditEvent, CheckIn, Order, OrderLine, Refund
 from storeassist_tui.store.pick_rules import closes_when_finished
-
-
-class CodeView(BaseModel):
-    code: str
-    type: str | None = None
-
-
-class LineView(BaseModel):
-    id: int
-    line_nbr: int
-    sku: str
-    description: str
-    quantity: int
-    picked: int
-    not_found: int
-    pending: int
-    dispensed: int
-    rejected: int
-    unit_price_cents: int
-    size: str
-    colour: str
-    fit: str
-    image_url: str
-    department: str
-    dept_seq: int = 0  # the store's walking order of departments (lines without an aisle)
-    aisle: str
-    codes: list[CodeView]
-    substitution_allowed: bool | None = None  # the customer's word on substitutes; None = not said
-    uom: str = "EACH"  # LB / KG: a weighed line, one unit complete when its weight is picked
-    weight_milli: int = 0  # amount ordered, thousandths of uom
-    weight_picked_milli: int = 0
-
-
-class CheckInView(BaseModel):
-    arrived_at: datetime
-    location: str
-    spot: str
-    car_make: str
-    car_colour: str
-    note: str
-    by: str
-
-
-class RefundView(BaseModel):
-    id: int
-    line_id: int | None
-    reason: str
-    quantity: int
-    amount_cents: int
-    state: str
-    issued_at: datetime | None
-
-
-class OrderSummary(BaseModel):
-    id: int
-    number: str
-    store_id: str
-    customer_name: str
-    dispatch: str
-    status: str
-    placed_at: datetime
-    due_at: datetime
-    units: int
-    line_count: int
-    claimed_by: int | None
-    claimed_by_name: str | None
-    batch_id: str | None
-    staging_location: str
-    staged_at: datetime | None
-    checkin: CheckInView | None = None
-
-
-class OrderDetail(OrderSummary):
-    customer_phone: str
-    customer_email: str
-    alt_name: str
-    alt_phone: str
-    alt_email: str
-    total_cents: int
-    bags: int | None
-    picked_at: datetime | None
-    dispensed_at: datetime | None
-    closed_at: datetime | None
-    close_reason: str
-    version: int
-    # Finishing the pick now would close the order instead of sending it to staging.
-    closes_when_finished: bool = False
-    source: str = ""
-    customer_order_id: str = ""
-    notes: str = ""  # the customer's instructions: shown to the picker and at hand-off
-    lines: list[LineView]
-    refunds: list[RefundView]
-
-
-class TimelineEntry(BaseModel):
-    at: datetime
-    who: str
-    action: str
-    entry: str
-    detail: dict[str, object]
-
-
-class ScanResult(BaseModel):
-    order: OrderDetail
-    order_id: int
-    line_id: int
-    counted: int
-    entry: str
-    weight_milli: int = 0  # what a scale label on a weighed line weighed
-
-
-class Counts(BaseModel):
-    store_id: str
-    to_pick: int
-    overdue: int
-    to_stage: int
-    waiting: int
-    ready: int
-    open_orders: int
-    all_orders: int
-
-
-class PickQueue(BaseModel):
-    store_id: str
-    overdue: int
-    total: int
-    orders: list[OrderSummary]
-
-
-class StageQueue(BaseModel):
-    """Picked orders waiting for a staging location (oldest first), then the staged ones."""
-
-    store_id: str
-    total: int
-    orders: list[OrderSummary]
-    staged_total: int
-    staged: list[OrderSummary]
-
-
-class HandoffEntry(BaseModel):
-    order: OrderSummary
-    waiting_since: datetime | None
-    wait_seconds: int | None  # as of when the answer was made (it is served until the store changes)
-
-
-class HandoffQueue(BaseModel):
-    store_id: str
-    checked_in: list[HandoffEntry]
-    ready: list[HandoffEntry]
-
-
-class OrderPage(BaseModel):
-    store_id: str
-    total: int
-    offset: int
-    orders: list[OrderSummary]
-
-
-class EventView(BaseModel):
-    cursor: int
-    event_id: str
-    type: str
-    store_id: str
-    order_id: int
-    order_number: str
-    created_at: datetime
-    payload: dict[str, object]
-
-
-class EventPage(BaseModel):
-    events: list[EventView]
-    next_cursor: int
 
 
 def line_view(line: OrderLine) -> LineView:
@@ -297,3 +144,11 @@ def timeline(session: Session, order_id: int) -> list[TimelineEntry]:
                       entry=ev.entry, detail=json.loads(ev.detail))
         for ev, a in rows
     ]
+
+
+# Re-exported: the shapes of storeassist_tui.schemas, and the builders of this module.
+__all__ = [
+    "CheckInView", "CodeView", "Counts", "EventPage", "EventView", "HandoffEntry", "HandoffQueue", "LineView",
+    "OrderDetail", "OrderPage", "OrderSummary", "PickQueue", "RefundView", "ScanResult", "StageQueue",
+    "TimelineEntry", "checkin_view", "line_view", "order_detail", "order_lines", "summaries", "timeline",
+]

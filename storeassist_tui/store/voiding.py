@@ -12,10 +12,10 @@ from __future__ import annotations
 import random
 import time
 
-from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 
 from storeassist_tui.order_status import OrderStatus
+from storeassist_tui.schemas import VoidResult
 from storeassist_tui.store.db import Database, utcnow
 from storeassist_tui.store.errors import NotFound, StaleOrder
 from storeassist_tui.store.models import Order, OrderLine, RequestRecord
@@ -26,13 +26,6 @@ from storeassist_tui.store.views import ScanResult
 
 VOIDED = "voided"  # the operation recorded under a voided request id: a late copy is refused
 _ATTEMPTS = 8
-
-
-class VoidResult(BaseModel):
-    request_id: str
-    voided: bool  # the request has no effect, and never will
-    saved: bool  # it had taken effect and could not be taken back
-    message: str
 
 
 def _take_back_scan(tx: Tx, record: RequestRecord) -> VoidResult:
