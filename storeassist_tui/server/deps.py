@@ -14,6 +14,7 @@ from storeassist_tui.store.auth import AuthPolicy, UserView, authenticate, check
 from storeassist_tui.store.db import Database
 from storeassist_tui.store.errors import DomainError, SessionInvalid
 from storeassist_tui.store.models import MAX_ID
+from storeassist_tui.store.platform_associates import AskLogin
 from storeassist_tui.store.roles import Actor
 from storeassist_tui.store.txn import check_request_id
 
@@ -30,6 +31,8 @@ class Context:
     db: Database
     settings: Settings
     answers: Answers = field(default_factory=Answers)  # the polled lists' answers, made once per change
+    # The platform's associate login (settings.associate_login == "platform"), else None.
+    platform_login: AskLogin | None = None
 
     @property
     def policy(self) -> AuthPolicy:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from storeassist_tui.server.deps import Ctx, bearer, current
-from storeassist_tui.store import auth
+from storeassist_tui.store import auth, platform_associates
 from storeassist_tui.store.demo import DEMO_USERS, DemoCredential
 from storeassist_tui.store.errors import InvalidInput
 from storeassist_tui.store.text import CleanModel
@@ -39,6 +39,9 @@ def login(body: LoginBody, ctx: Ctx, request: Request) -> auth.LoginResult:
     if not body.badge and not (body.username and body.secret):
         raise InvalidInput("Scan your badge, or give your user name and PIN")
     address = request.client.host if request.client else ""  # unknown badges are throttled per terminal
+    if ctx.platform_login is not None and not body.badge:  # associates managed in the platform, too
+        return platform_associates.login(ctx.db, ctx.policy, ctx.platform_login, username=body.username,
+                                         secret=body.secret, address=address, store=body.store)
     return auth.login(ctx.db, ctx.policy, username=body.username, secret=body.secret, badge=body.badge,
                       address=address, store=body.store)
 
