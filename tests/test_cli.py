@@ -28,7 +28,7 @@ def url(tmp_path: Path) -> str:
 
 def test_help_of_every_command() -> None:
     for args in ([], ["serve"], ["db", "upgrade"], ["seed"], ["store", "add"], ["user", "add"], ["user", "unlock"],
-                 ["store", "list"], ["user", "list"], ["key", "add"], ["expire"]):
+                 ["store", "list"], ["user", "list"], ["user", "set-pin"], ["key", "add"], ["expire"]):
         out = run(*args, "--help")
         assert out.returncode == 0 and "usage: storeassist" in out.stdout, args
 
