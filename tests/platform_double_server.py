@@ -101,6 +101,7 @@ class PlatformDouble:
     associates: dict[str, PlatformAssociate] = field(default_factory=dict)
     sessions: dict[str, str] = field(default_factory=dict)  # session token -> username
     associate_calls: list[tuple[str, str, int]] = field(default_factory=list)  # (path, username, status)
+    login_arrivals: int = 0  # associate/login requests received (answered or not yet)
 
     def __post_init__(self) -> None:
         self._cond = threading.Condition()
@@ -213,7 +214,9 @@ class PlatformDouble:
             body = body if isinstance(body, dict) else {}
             username = str(body.get("username") or "")
             with self._cond:
+                self.login_arrivals += 1
                 mode = self._take_mode() if self.fail_order is None else "ok"
+                self._cond.notify_all()
             if mode == "hang":
                 await self._hang()
             if mode in ("500", "hang"):

@@ -262,6 +262,27 @@ async def test_a_platform_that_does_not_answer_is_one_line_and_no_stale_login(
     platform_double.heal()
 
 
+async def test_logins_waiting_on_a_hung_platform_leave_the_servers_threads_to_the_other_requests(
+        make_api: Any, platform_double: PlatformDouble) -> None:
+    import asyncio
+
+    import anyio.to_thread
+
+    anyio.to_thread.current_default_thread_limiter().total_tokens = 2  # the server's threadpool, made small
+    api = make_api(platform_settings(platform_double, platform_timeout_s=5.0))
+    platform_double.add_associate("jane.doe", PASSWORD, locations=[STORE])
+    platform_double.fail("hang")
+    logins = [asyncio.create_task(login(api, "jane.doe", PASSWORD)) for _ in range(3)]
+    await asyncio.to_thread(platform_double.wait_until, lambda d: d.login_arrivals == 3)
+    health = await api.get("/api/v1/health")  # a request on the server's own threads
+    assert health.status_code == 200
+    assert not any(t.done() for t in logins)  # answered while all three logins still wait on the platform
+    platform_double.heal()
+    answers = await asyncio.gather(*logins)
+    assert {r.status_code for r in answers} == {502}
+    await api.aclose()
+
+
 async def test_a_refused_integration_token_says_so(make_api: Any, platform_double: PlatformDouble) -> None:
     platform_double.add_associate("jane.doe", PASSWORD, locations=[STORE])
     api = make_api(platform_settings(platform_double, platform_token="stale-token"))

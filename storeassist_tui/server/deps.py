@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Header, Path, Query, Request
 from pydantic import Field
 
@@ -26,6 +27,9 @@ Offset = Annotated[int, Query(ge=0, le=MAX_ID)]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 
 
+PLATFORM_LOGIN_THREADS = 16  # logins waiting on the platform at once; more wait their turn
+
+
 @dataclass
 class Context:
     db: Database
@@ -33,6 +37,13 @@ class Context:
     answers: Answers = field(default_factory=Answers)  # the polled lists' answers, made once per change
     # The platform's associate login (settings.associate_login == "platform"), else None.
     platform_login: AskLogin | None = None
+    _platform_limiter: anyio.CapacityLimiter | None = field(default=None, init=False, repr=False)
+
+    def platform_login_limiter(self) -> anyio.CapacityLimiter:
+        """The threads logins through the platform run on, apart from the server's own."""
+        if self._platform_limiter is None:
+            self._platform_limiter = anyio.CapacityLimiter(PLATFORM_LOGIN_THREADS)
+        return self._platform_limiter
 
     @property
     def policy(self) -> AuthPolicy:
