@@ -205,7 +205,7 @@ def cmd_user_list(args: argparse.Namespace) -> int:
     users = admin.list_users(_db(args), args.only_store)
     for u in users:
         print(f"{u.username}\t{u.display_name}\t{u.role}\t{','.join(u.stores)}\t"
-              f"{'badge' if u.badge else 'no badge'}\t{u.state}")
+              f"{'badge' if u.badge else 'no badge'}\t{u.state}\t{'platform-managed' if u.platform_managed else 'local'}")
     if not users:
         print("no associates" + (f" in store {args.only_store}" if args.only_store else ""))
     return 0
@@ -233,6 +233,16 @@ def cmd_user_add(args: argparse.Namespace) -> int:
         active_from=args.active_from, active_to=args.active_to,
     )
     print(f"user {user.username} added ({user.role}: {', '.join(user.permissions)})")
+    return 0
+
+
+def cmd_user_set_pin(args: argparse.Namespace) -> int:
+    from storeassist_tui.store import admin
+
+    db = _db(args)
+    admin.require_local(db, args.username)
+    admin.set_secret(db, args.username, _secret(args))
+    print(f"user {args.username.lower()}: new PIN or password set")
     return 0
 
 
@@ -424,6 +434,11 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--active-from", type=_date, help="YYYY-MM-DD")
     a.add_argument("--active-to", type=_date, help="YYYY-MM-DD")
     a.set_defaults(func=cmd_user_add)
+    a = us.add_parser("set-pin", parents=[common],
+                      help="give a local associate a new PIN or password (not one managed in the platform)")
+    a.add_argument("username")
+    a.add_argument("--pin", help="PIN or password ('-' reads it from standard input; omitted: asked)")
+    a.set_defaults(func=cmd_user_set_pin)
     a = us.add_parser("unlock", parents=[common], help="clear a lock-out after failed logins")
     a.add_argument("username")
     a.set_defaults(func=cmd_user_unlock)

@@ -6,9 +6,10 @@ import ipaddress
 import os
 import re
 from pathlib import Path
+from typing import Literal
 
 from platformdirs import user_config_dir, user_data_dir, user_log_dir
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -107,6 +108,11 @@ class Settings(BaseSettings):
     # Orders whose calls go out side by side (each order's calls stay in order, one at a time).
     platform_concurrency: int = Field(default=4, ge=1, le=64)
     platform_poll_s: float = Field(default=1.0, ge=0.05, le=300)  # how often new events are looked for
+    # Who checks an associate's user name and password (contract section 3): "local" (the
+    # default) our own associates only; "platform" also the associates set up in the platform's
+    # admin, through its associate login at platform_url with platform_token (a user name of a
+    # local associate still logs in locally; see store/platform_associates.py).
+    associate_login: Literal["local", "platform"] = "local"
 
     @field_validator("backend", "public_url", "platform_url")
     @classmethod
@@ -115,6 +121,12 @@ class Settings(BaseSettings):
         if value and not re.match(r"^https?://[^/\s]+(/\S*)?$", value):
             raise ValueError(f"{value[:60]!r} is not an http:// or https:// URL")
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _platform_login_needs_url(self) -> Settings:
+        if self.associate_login == "platform" and not self.platform_url:
+            raise ValueError("associate_login 'platform' needs the platform's URL: set STOREASSIST_PLATFORM_URL")
+        return self
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -68,15 +68,15 @@ def _step(name: str, starts: set[OrderStatus], ends: set[OrderStatus], refusal: 
 # The table. Every change of Order.status in the store goes through one of these.
 CLAIM = _step("claim", {S.NEW, S.PICKING}, {S.PICKING}, "nothing to pick")
 RELEASE = _step("release", {S.PICKING}, {S.NEW, S.PICKING}, "not being picked")
-PICK = _step("pick", {S.PICKING}, {S.PICKING}, "not being picked")  # scan, not found, skip, void
+COUNT = _step("count", {S.PICKING}, {S.PICKING}, "not being picked")  # scan, not found, skip, void
 FINISH_PICK = _step("finish_pick", {S.PICKING}, {S.PICKED, S.CANCELED}, "not being picked")
 STAGE = _step("stage", {S.PICKED}, {S.STAGED}, "only a picked order can be staged")
 MOVE = _step("move", {S.STAGED}, {S.STAGED}, "not staged")
-DISPENSE = _step("dispense", {S.STAGED}, {S.DISPENSED, S.CANCELED}, "only a staged order can be handed off")
+HAND_OFF = _step("hand_off", {S.STAGED}, {S.DISPENSED, S.CANCELED}, "only a staged order can be handed off")
 CHECK_IN = _step("check_in", set(OPEN), set(OPEN), "nothing to pick up")
-CANCEL = _step("cancel", set(OPEN), {S.CANCELED}, "it can no longer be canceled")
+CANCEL_ORDER = _step("cancel", set(OPEN), {S.CANCELED}, "it can no longer be canceled")
 EXPIRE = _step("expire", {S.STAGED}, {S.EXPIRED}, "no longer staged")
-STEPS: tuple[Step, ...] = (CLAIM, RELEASE, PICK, FINISH_PICK, STAGE, MOVE, DISPENSE, CHECK_IN, CANCEL, EXPIRE)
+STEPS: tuple[Step, ...] = (CLAIM, RELEASE, COUNT, FINISH_PICK, STAGE, MOVE, HAND_OFF, CHECK_IN, CANCEL_ORDER, EXPIRE)
 
 
 def allowed(step: Step, status: str) -> bool:

@@ -12,6 +12,18 @@ records every call in the order it arrived, and can be made to fail.
   pending cancellation: 400; picked / dispensed / cancel of an unknown order: 500;
 - answers `{"message": ..., "success": true}`; order/cancel of a closed order: 200 success:false.
 
+Associate login (contract section 3), for associates set up with `add_associate(...)`:
+- POST /rest/V1/wct-fulfillment/associate/login {"username", "password"} -> 200 with a session
+  token (16 characters [a-z0-9]), session_lifetime, parameters {success, password_expires (RFC
+  2822), password_change_required}, first_name, last_name, permissions, all_locations, locations;
+  profile fields omitted when a password change is required. 401 with parameters.status
+  `incorrect-username-password` (an unknown user too), `user-account-locked` (after 6 wrong
+  passwords in a row; a locked account is refused whatever the password), `user-account-not-active`;
+- GET /rest/V1/wct-fulfillment/associate/session/verify with header `session-token` -> 200
+  {"result": true}, or 403 `session-not-found-invalid`;
+- both need the bearer token; each is recorded in `associate_calls` (path, username, status).
+The faults "500", "hang" and "garbage" (200 with a body that is not JSON) apply to them too.
+
 At-least-once: a call whose `X-Storeassist-Event` was already accepted is answered as the first
 was and counted in `duplicates` (tests assert none in the normal case, one after a deliverer was
 killed with the answer on its way).
@@ -25,7 +37,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import socket
+import string
 import threading
 import time
 from collections.abc import Callable
@@ -34,11 +48,31 @@ from typing import Any
 
 import uvicorn
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 TOKEN = "integration-token-123"
 ALLOWED = {"picked", "nil-picked", "dispensed", "rejected"}
 PATHS = ("picked", "dispensed", "cancel", "creation-confirmed", "cancel-confirmed")
+LOCK_AFTER = 6  # wrong passwords in a row that lock a platform associate (contract section 3)
+_TOKEN_CHARS = string.ascii_lowercase + string.digits
+
+
+@dataclass
+class PlatformAssociate:
+    """An associate as the platform's admin sets one up."""
+
+    username: str
+    password: str
+    first_name: str = "Jane"
+    last_name: str = "Doe"
+    permissions: list[str] = field(default_factory=lambda: ["picking_order", "dispense_order"])
+    all_locations: bool = False
+    locations: list[str] = field(default_factory=list)
+    active: bool = True
+    password_change_required: bool = False
+    session_lifetime: int = 7200
+    failures: int = 0
+    locked: bool = False
 
 
 @dataclass
@@ -64,6 +98,10 @@ class PlatformDouble:
     mode: str = "ok"
     fail_left: int | None = None  # None: the mode lasts until changed
     fail_order: str | None = None  # only this order's calls fail; None: every call
+    associates: dict[str, PlatformAssociate] = field(default_factory=dict)
+    sessions: dict[str, str] = field(default_factory=dict)  # session token -> username
+    associate_calls: list[tuple[str, str, int]] = field(default_factory=list)  # (path, username, status)
+    login_arrivals: int = 0  # associate/login requests received (answered or not yet)
 
     def __post_init__(self) -> None:
         self._cond = threading.Condition()
@@ -87,6 +125,11 @@ class PlatformDouble:
         with self._cond:
             self.known_orders.add(number)
             self.state.setdefault(number, "processing")
+
+    def add_associate(self, username: str, password: str, **profile: Any) -> PlatformAssociate:
+        with self._cond:
+            a = self.associates[username] = PlatformAssociate(username, password, **profile)
+            return a
 
     def fail(self, mode: str, times: int | None = None, order: str | None = None) -> None:
         with self._cond:
@@ -162,6 +205,46 @@ class PlatformDouble:
                 return JSONResponse({"duplicates": self.duplicates, "refused": len(self.refused),
                                      "calls": [[c.path, c.order, c.event_id, c.at] for c in self.calls]})
 
+        @app.post("/rest/V1/wct-fulfillment/associate/login")
+        async def associate_login(request: Request) -> Response:
+            try:
+                body = json.loads(await request.body() or b"null")
+            except ValueError:
+                body = None
+            body = body if isinstance(body, dict) else {}
+            username = str(body.get("username") or "")
+            with self._cond:
+                self.login_arrivals += 1
+                mode = self._take_mode() if self.fail_order is None else "ok"
+                self._cond.notify_all()
+            if mode == "hang":
+                await self._hang()
+            if mode in ("500", "hang"):
+                return self._associate_answer("login", username, 500, {"message": "Internal error"})
+            if mode == "garbage":
+                return self._associate_answer("login", username, 200, None)
+            if request.headers.get("authorization") != f"Bearer {self.token}":
+                return self._associate_answer("login", username, 401, {
+                    "message": "The consumer isn't authorized to access %resources.",
+                    "parameters": {"resources": "Walmart_BopisStoreAssociate::user"}})
+            with self._cond:
+                status, answer = self._login(username, str(body.get("password") or ""))
+            return self._associate_answer("login", username, status, answer)
+
+        @app.get("/rest/V1/wct-fulfillment/associate/session/verify")
+        async def session_verify(request: Request) -> Response:
+            if request.headers.get("authorization") != f"Bearer {self.token}":
+                return self._associate_answer("session/verify", "", 401, {
+                    "message": "The consumer isn't authorized to access %resources.",
+                    "parameters": {"resources": "Walmart_BopisStoreAssociate::user"}})
+            with self._cond:
+                username = self.sessions.get(request.headers.get("session-token", ""), "")
+            if not username:
+                return self._associate_answer("session/verify", "", 403, {
+                    "message": "Session not found or invalid.",
+                    "parameters": {"status": "session-not-found-invalid"}})
+            return self._associate_answer("session/verify", username, 200, {"result": True})
+
         @app.post("/rest/V1/wct-fulfillment/order/{path}")
         async def call(path: str, request: Request) -> JSONResponse:
             raw = await request.body()
@@ -212,6 +295,44 @@ class PlatformDouble:
             return JSONResponse(answer, status_code=status)
 
         return app
+
+    def _associate_answer(self, path: str, username: str, status: int, answer: dict[str, Any] | None) -> Response:
+        with self._cond:
+            self.associate_calls.append((path, username, status))
+            self._cond.notify_all()
+        if answer is None:
+            return Response("<html>Service Unavailable</html>", status_code=status, media_type="text/html")
+        return JSONResponse(answer, status_code=status)
+
+    def _login(self, username: str, password: str) -> tuple[int, dict[str, Any]]:
+        """The platform's associate/login (sa/Model/Login.php, Auth/Validator.php), as the contract
+        records it; called with self._cond held."""
+        def refused(status: str, message: str) -> tuple[int, dict[str, Any]]:
+            return 401, {"message": message, "parameters": {"status": status}}
+
+        a = self.associates.get(username)
+        if a is None:
+            return refused("incorrect-username-password", "The username or password is incorrect.")
+        if a.locked:
+            return refused("user-account-locked", "Your account is temporarily locked.")
+        if password != a.password:
+            a.failures += 1
+            if a.failures >= LOCK_AFTER:
+                a.locked = True
+            return refused("incorrect-username-password", "The username or password is incorrect.")
+        a.failures = 0
+        if not a.active:
+            return refused("user-account-not-active", "Your account is not active.")
+        token = "".join(secrets.choice(_TOKEN_CHARS) for _ in range(16))
+        self.sessions[token] = username
+        answer: dict[str, Any] = {
+            "session_token": token, "session_lifetime": a.session_lifetime,
+            "parameters": {"success": True, "password_expires": "Wed, 01 Jan 2031 10:00:00 +0000",
+                           "password_change_required": a.password_change_required}}
+        if not a.password_change_required:
+            answer.update(first_name=a.first_name, last_name=a.last_name, permissions=list(a.permissions),
+                          all_locations=a.all_locations, locations=[{"code": c} for c in a.locations])
+        return 200, answer
 
     def _take_mode(self) -> str:
         mode = self.mode

@@ -28,7 +28,7 @@ def url(tmp_path: Path) -> str:
 
 def test_help_of_every_command() -> None:
     for args in ([], ["serve"], ["db", "upgrade"], ["seed"], ["store", "add"], ["user", "add"], ["user", "unlock"],
-                 ["store", "list"], ["user", "list"], ["key", "add"], ["expire"]):
+                 ["store", "list"], ["user", "list"], ["user", "set-pin"], ["key", "add"], ["expire"]):
         out = run(*args, "--help")
         assert out.returncode == 0 and "usage: storeassist" in out.stdout, args
 
@@ -55,7 +55,7 @@ async def test_set_up_a_store_and_an_associate_who_can_log_in(url: str) -> None:
     listed = run("store", "list", "--database-url", url).stdout.splitlines()
     assert listed[0].split("\t")[:3] == ["austin-01", "Austin", "America/Chicago"] and "spots A1,A2" in listed[0]
     users = run("user", "list", "--store", "austin-01", "--database-url", url).stdout.splitlines()
-    assert users == ["jo\tJo Doe\tlead\taustin-01\tbadge\tactive"]
+    assert users == ["jo\tJo Doe\tlead\taustin-01\tbadge\tactive\tlocal"]
     assert run("user", "list", "--store", "nowhere", "--database-url", url).stdout.strip() == "no associates in store nowhere"
 
 

@@ -106,7 +106,7 @@ class OrderDetailScreen(StoreScreen):
             self.fail(self.store_app.role_refusal("cancel orders"))
             return
         if o.status not in OPEN:
-            self.fail(f"Order {o.number} is {word(o.status)}: {order_status.CANCEL.refusal}")
+            self.fail(f"Order {o.number} is {word(o.status)}: {order_status.CANCEL_ORDER.refusal}")
             return
         self.reason = ""
         self.query_one(KeyBar).set_hints(REASON_HINTS)

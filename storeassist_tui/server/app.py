@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from storeassist_tui.config import Settings
+from storeassist_tui.platform_login import PlatformLogin
 from storeassist_tui.server import (
     checkin_page,
     errors,
@@ -63,6 +64,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         if worker is not None:
             await anyio.to_thread.run_sync(worker.stop)
+        if isinstance(ctx.platform_login, PlatformLogin):
+            ctx.platform_login.close()
 
 
 def create_app(db: Database, settings: Settings) -> FastAPI:
@@ -72,7 +75,9 @@ def create_app(db: Database, settings: Settings) -> FastAPI:
         version="1",
         description="Pick, stage and hand off buy-online-pick-up-in-store orders.",
     )
-    app.state.ctx = Context(db=db, settings=settings, answers=Answers(settings.answer_cache_size))
+    platform_login = PlatformLogin.from_settings(settings) if settings.associate_login == "platform" else None
+    app.state.ctx = Context(db=db, settings=settings, answers=Answers(settings.answer_cache_size),
+                            platform_login=platform_login)
 
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Header, Path, Query, Request
 from pydantic import Field
 
@@ -14,6 +15,7 @@ from storeassist_tui.store.auth import AuthPolicy, UserView, authenticate, check
 from storeassist_tui.store.db import Database
 from storeassist_tui.store.errors import DomainError, SessionInvalid
 from storeassist_tui.store.models import MAX_ID
+from storeassist_tui.store.platform_associates import AskLogin
 from storeassist_tui.store.roles import Actor
 from storeassist_tui.store.txn import check_request_id
 
@@ -25,11 +27,23 @@ Offset = Annotated[int, Query(ge=0, le=MAX_ID)]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 
 
+PLATFORM_LOGIN_THREADS = 16  # logins waiting on the platform at once; more wait their turn
+
+
 @dataclass
 class Context:
     db: Database
     settings: Settings
     answers: Answers = field(default_factory=Answers)  # the polled lists' answers, made once per change
+    # The platform's associate login (settings.associate_login == "platform"), else None.
+    platform_login: AskLogin | None = None
+    _platform_limiter: anyio.CapacityLimiter | None = field(default=None, init=False, repr=False)
+
+    def platform_login_limiter(self) -> anyio.CapacityLimiter:
+        """The threads logins through the platform run on, apart from the server's own."""
+        if self._platform_limiter is None:
+            self._platform_limiter = anyio.CapacityLimiter(PLATFORM_LOGIN_THREADS)
+        return self._platform_limiter
 
     @property
     def policy(self) -> AuthPolicy:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from storeassist_tui.schemas import DemoInfo
 from storeassist_tui.server.deps import Ctx, bearer, current
-from storeassist_tui.store import auth
+from storeassist_tui.store import auth, platform_associates
 from storeassist_tui.store.demo import DEMO_USERS
 from storeassist_tui.store.errors import InvalidInput
 from storeassist_tui.store.text import CleanModel
@@ -31,12 +33,19 @@ class Health(BaseModel):
 
 
 @router.post("/auth/login", tags=["associates"])
-def login(body: LoginBody, ctx: Ctx, request: Request) -> auth.LoginResult:
+async def login(body: LoginBody, ctx: Ctx, request: Request) -> auth.LoginResult:
     if not body.badge and not (body.username and body.secret):
         raise InvalidInput("Scan your badge, or give your user name and PIN")
     address = request.client.host if request.client else ""  # unknown badges are throttled per terminal
-    return auth.login(ctx.db, ctx.policy, username=body.username, secret=body.secret, badge=body.badge,
-                      address=address, store=body.store)
+    if ctx.platform_login is not None and not body.badge:  # associates managed in the platform, too
+        # On threads of their own: logins waiting on a platform that hangs never take the threads
+        # the other requests (polls, scans) run on.
+        return await anyio.to_thread.run_sync(partial(
+            platform_associates.login, ctx.db, ctx.policy, ctx.platform_login, username=body.username,
+            secret=body.secret, address=address, store=body.store), limiter=ctx.platform_login_limiter())
+    return await anyio.to_thread.run_sync(partial(
+        auth.login, ctx.db, ctx.policy, username=body.username, secret=body.secret, badge=body.badge,
+        address=address, store=body.store))
 
 
 @router.post("/auth/logout", tags=["associates"], status_code=204)

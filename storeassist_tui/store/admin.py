@@ -13,7 +13,7 @@ from sqlmodel import col, select
 from storeassist_tui.schemas import StoreSettings
 from storeassist_tui.store.auth import UserView, account_state, hash_secret, user_view
 from storeassist_tui.store.db import Database, utcnow
-from storeassist_tui.store.errors import Duplicate, InvalidInput, NotFound
+from storeassist_tui.store.errors import Duplicate, Forbidden, InvalidInput, NotFound
 from storeassist_tui.store.models import Associate, AssociateStore, Store
 from storeassist_tui.store.roles import permissions_of
 
@@ -126,6 +126,7 @@ class UserRow(BaseModel):
     stores: list[str]
     badge: bool
     state: str  # auth.account_state: active, locked, not yet active, expired
+    platform_managed: bool = False  # set up in the commerce platform, logged in through it
 
 
 def list_users(db: Database, store_id: str = "") -> list[UserRow]:
@@ -138,7 +139,7 @@ def list_users(db: Database, store_id: str = "") -> list[UserRow]:
         rows = [
             UserRow(username=a.username, display_name=a.display_name, role=a.role,
                     stores=sorted(stores_of.get(a.id or 0, [])), badge=a.badge_code is not None,
-                    state=account_state(a, now))
+                    state=account_state(a, now), platform_managed=a.platform_managed)
             for a in session.exec(select(Associate).order_by(col(Associate.username)))
         ]
     return [r for r in rows if not store_id or store_id in r.stores]
@@ -180,6 +181,33 @@ def add_user(
         for s in stores:
             session.add(AssociateStore(associate_id=a.id or 0, store_id=s))
         return user_view(a, [f for f in found if f is not None])
+
+
+def _local(a: Associate | None, username: str) -> Associate:
+    if a is None:
+        raise NotFound(f"No user {username}")
+    if a.platform_managed:
+        raise Forbidden(f"User {a.username} is managed in the commerce platform: "
+                        "change the password in the platform's admin, not here")
+    return a
+
+
+def require_local(db: Database, username: str) -> None:
+    """Refuse at once (before a PIN is asked for) an associate managed in the commerce platform."""
+    with db.read() as session:
+        _local(session.exec(select(Associate).where(Associate.username == username.strip().lower())).first(), username)
+
+
+def set_secret(db: Database, username: str, secret: str) -> None:
+    """A new PIN or password for a local associate; an associate managed in the commerce platform
+    has none here (its password is the platform's, changed there)."""
+    if len(secret) < 4 or len(secret) > 128:
+        raise InvalidInput("PIN or password: 4 to 128 characters")
+    with db.write() as session:
+        a = _local(session.exec(select(Associate).where(Associate.username == username.strip().lower())).first(),
+                   username)
+        a.secret_hash = hash_secret(secret)
+        session.add(a)
 
 
 def unlock_user(db: Database, username: str) -> None:

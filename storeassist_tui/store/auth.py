@@ -118,6 +118,19 @@ def _badge_throttle(session: Session, policy: AuthPolicy, address: str, now: dat
         )
 
 
+def issue_session(session: Session, a: Associate, lifetime_s: int, now: datetime, store: str = "") -> LoginResult:
+    """A bearer session for an associate whose credentials were just accepted, inside the
+    caller's write transaction; refused when the terminal's `store` is not one of theirs."""
+    token = secrets.token_urlsafe(32)
+    expires = now + timedelta(seconds=lifetime_s)
+    session.add(AuthToken(token_hash=token_digest(token), associate_id=a.id or 0, created_at=now,
+                          expires_at=expires))
+    stores = _stores_of(session, a.id or 0)
+    if store and store not in {s.id for s in stores}:
+        raise Forbidden(f"{a.display_name} is not set up for store {store[:64]}")
+    return LoginResult(token=token, expires_at=expires, session_lifetime_s=lifetime_s, user=user_view(a, stores))
+
+
 def login(
     db: Database, policy: AuthPolicy, *, username: str = "", secret: str = "", badge: str = "",
     address: str = "", store: str = "", now: datetime | None = None,
@@ -170,15 +183,7 @@ def login(
             a.failed_logins = 0
             a.locked_until = None
             session.add(a)
-            token = secrets.token_urlsafe(32)
-            expires = now + timedelta(seconds=policy.session_lifetime_s)
-            session.add(AuthToken(token_hash=token_digest(token), associate_id=a.id or 0, created_at=now,
-                                  expires_at=expires))
-            stores = _stores_of(session, a.id or 0)
-            if store and store not in {s.id for s in stores}:
-                raise Forbidden(f"{a.display_name} is not set up for store {store[:64]}")
-            result = LoginResult(token=token, expires_at=expires, session_lifetime_s=policy.session_lifetime_s,
-                                 user=user_view(a, stores))
+            result = issue_session(session, a, policy.session_lifetime_s, now, store)
     if failure is not None:  # raised after the commit, so the failed try is counted
         raise failure
     return result

@@ -29,8 +29,8 @@ def cancel(db: Database, actor: Actor, order_id: int, reason: str, request_id: s
 
     def run(tx: Tx) -> OrderDetail:
         o = tx.order(order_id)
-        require_step(o, status.CANCEL)
-        close_with_refunds(tx, o, status.CANCEL, OrderStatus.CANCELED, why)
+        require_step(o, status.CANCEL_ORDER)
+        close_with_refunds(tx, o, status.CANCEL_ORDER, OrderStatus.CANCELED, why)
         tx.session.flush()
         return order_detail(tx.session, o)
 

@@ -94,6 +94,21 @@ class TooManyBadges(DomainError):
     code, status = "too_many_badges", 429
 
 
+class PasswordChangeRequired(DomainError):
+    """The commerce platform's associate login wants a new password first (expired, or set by an
+    administrator): the associate changes it there; we do not log them in."""
+
+    code, status = "password_change_required", 401
+
+
+class PlatformUnavailable(DomainError):
+    """The commerce platform's associate login did not answer, or answered what cannot be read.
+    502 (the platform behind us failed), not 503: our backend itself is up, and the terminal
+    shows this line instead of going "offline"."""
+
+    code, status = "platform_unavailable", 502
+
+
 # The close reason of an order the commerce platform cancelled (its order/cancel call).
 PLATFORM_CANCEL_REASON = "cancelled by the store system"
 

@@ -122,7 +122,7 @@ def dispense(db: Database, actor: Actor, order_id: int, form: DispenseForm, requ
 
     def run(tx: Tx) -> OrderDetail:
         o = tx.order(order_id)
-        require_step(o, status.DISPENSE)
+        require_step(o, status.HAND_OFF)
         store = tx.session.get(Store, o.store_id)
         assert store is not None
         lines = {ln.id: ln for ln in order_lines(tx.session, o.id or 0)}
@@ -155,11 +155,11 @@ def dispense(db: Database, actor: Actor, order_id: int, form: DispenseForm, requ
                  rejected={str(lines[k].line_nbr): v for k, v in rejected.items()})
         tx.emit(o, "dispensed", lines=result)
         if any(ln.dispensed for ln in lines.values()):
-            move_order(o, status.DISPENSE, OrderStatus.DISPENSED)
+            move_order(o, status.HAND_OFF, OrderStatus.DISPENSED)
             o.dispensed_at = tx.now
             tx.session.add(o)
         else:
-            close_with_refunds(tx, o, status.DISPENSE, OrderStatus.CANCELED, "all items rejected at pickup")
+            close_with_refunds(tx, o, status.HAND_OFF, OrderStatus.CANCELED, "all items rejected at pickup")
         tx.session.flush()
         return order_detail(tx.session, o)
 

@@ -45,6 +45,9 @@ class Associate(SQLModel, table=True):
     failed_logins: int = 0
     locked_until: datetime | None = _ts(default=None)  # type: ignore[assignment]
     created_at: datetime = _ts(default_factory=utcnow)  # type: ignore[assignment]
+    # Set up in the commerce platform's admin and logged in through its associate login
+    # (store/platform_associates.py): this row mirrors it, its secret_hash matches no PIN.
+    platform_managed: bool = False
 
 
 class AssociateStore(SQLModel, table=True):

@@ -36,7 +36,7 @@ def _claimer_name(tx: Tx, order: Order) -> str:
     return a.display_name if a else "another associate"
 
 
-def _require_mine(tx: Tx, order: Order, step: Step = status.PICK) -> None:
+def _require_mine(tx: Tx, order: Order, step: Step = status.COUNT) -> None:
     """A change to a pick in progress: only by the associate who holds it."""
     require_step(order, step)
     assert tx.actor is not None

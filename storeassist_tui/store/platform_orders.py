@@ -43,7 +43,7 @@ def cancel_by_platform(db: Database, number: str, store_id: str, reason_code: ob
             return PlatformCancel(orderId=o.number, status=ALREADY, message=f"Order {o.number} is already cancelled")
         tx.lock(o)
         if o.status in OPEN:
-            close_with_refunds(tx, o, status.CANCEL, OrderStatus.CANCELED, PLATFORM_CANCEL_REASON, by="platform",
+            close_with_refunds(tx, o, status.CANCEL_ORDER, OrderStatus.CANCELED, PLATFORM_CANCEL_REASON, by="platform",
                                cancel_reason_code=reason_code)
             tx.session.flush()
             return PlatformCancel(orderId=o.number, status=CANCELLED, message=f"Order {o.number} cancelled")
