@@ -197,7 +197,7 @@ async def test_picked_up_or_canceled_orders_get_a_clear_page(
     page = await api.get(staged.path)
     assert page.status_code == 200 and "This order was picked up at" in _text(page) and "<form" not in page.text
     r = await api.post(staged.path, data={"location": "in_store"})
-    assert r.status_code == 409 and "is dispensed: nothing to pick up" in _text(r) and "<form" not in r.text
+    assert r.status_code == 409 and "is handed off: nothing to pick up" in _text(r) and "<form" not in r.text
 
     other = await _stage_next(api, pat, integration_key)
     r = await api.post(f"/api/v1/orders/{other.id}/cancel", json={"reason": "customer asked"}, headers=_w(lee))
