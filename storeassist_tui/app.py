@@ -40,6 +40,7 @@ from storeassist_tui.client import (
     new_request_id,
 )
 from storeassist_tui.journal import Journal
+from storeassist_tui.scanning import END_KEYS, GS, Entry, ScanBuffer
 from storeassist_tui.screens import Abandoned, StoreScreen
 from storeassist_tui.screens.arrivals import ArrivalBanner, banner_forms
 from storeassist_tui.screens.handoff import HandoffScreen
@@ -50,7 +51,7 @@ from storeassist_tui.screens.pick_queue import PickQueueScreen
 from storeassist_tui.screens.stage import StageScreen
 from storeassist_tui.services.arrivals import ArrivalWatch
 from storeassist_tui.services.messages import ArrivalsChanged, CustomersArrived, PollFailed, QueueChanged
-from storeassist_tui.widgets.scan import END_KEYS, GS, Entry, ScanBuffer, ScanField
+from storeassist_tui.widgets.scan import ScanField
 
 ModuleFactory = Callable[[], Screen[Any]]
 T = TypeVar("T")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from storeassist_tui.widgets.scan import GS, MAX_ENTRY, Entry, ScanBuffer
+from storeassist_tui.scanning import GS, MAX_ENTRY, Entry, ScanBuffer
 
 FAST = 0.005  # a scanner: a few ms between characters
 SLOW = 0.180  # a person typing

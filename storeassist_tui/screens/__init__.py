@@ -30,8 +30,8 @@ from textual.widget import Widget
 from storeassist_tui.barcodes import is_item_code
 from storeassist_tui.client import CANCELED_BY_PLATFORM, BackendError, BackendUnavailable, OrderDetail
 from storeassist_tui.order_status import word
+from storeassist_tui.scanning import Entry
 from storeassist_tui.widgets import Banner, Hint, KeyBar, MessageBar
-from storeassist_tui.widgets.scan import Entry
 
 if TYPE_CHECKING:
     from storeassist_tui.app import StoreAssistApp

@@ -18,13 +18,13 @@ from textual.containers import Vertical
 
 from storeassist_tui.client import BackendUnavailable, HandoffEntry, HandoffQueue, OrderDetail
 from storeassist_tui.order_status import OrderStatus, word
+from storeassist_tui.scanning import Entry
 from storeassist_tui.screens import StoreScreen, bottom_bars, list_keys
 from storeassist_tui.screens.handoff_order import HandoffOrderScreen
 from storeassist_tui.screens.order_text import handoff_row, now_utc, plural
 from storeassist_tui.services.messages import ARRIVALS, ArrivalsChanged, PollFailed
 from storeassist_tui.widgets import FitLabel, Hint, ScanField, TitleBar
 from storeassist_tui.widgets.rows import RowList
-from storeassist_tui.widgets.scan import Entry
 
 HINTS = [Hint("Enter", "Open", "Ent", "Open"), Hint("Esc", "Back", "Esc", "Back")]
 TICK_S = 15.0  # the wait times are minutes: redraw often enough that they never look stale

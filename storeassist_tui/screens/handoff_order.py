@@ -28,12 +28,12 @@ from storeassist_tui.client import (
     new_request_id,
 )
 from storeassist_tui.order_status import OrderStatus
+from storeassist_tui.scanning import Entry
 from storeassist_tui.screens import StoreScreen, bottom_bars
 from storeassist_tui.screens.order_text import handoff_info, handoff_line, now_utc, plural, zone
 from storeassist_tui.screens.pick_text import first_name, money
 from storeassist_tui.widgets import FormLines, Hint, KeyBar, ScanField, TitleBar
 from storeassist_tui.widgets.rows import RowList
-from storeassist_tui.widgets.scan import Entry
 
 HINTS = [Hint("F1", "Hand off", "F1", "Give"), Hint("F2", "Reject", "F2", "Rej"),
          Hint("F3", "Check in", "F3", "In"), Hint("Esc", "Back", "Esc", "Back")]

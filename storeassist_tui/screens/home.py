@@ -22,12 +22,12 @@ from textual.widgets import Static
 
 from storeassist_tui.client import Counts
 from storeassist_tui.order_status import OrderStatus
+from storeassist_tui.scanning import Entry
 from storeassist_tui.screens import StoreScreen, bottom_bars
 from storeassist_tui.screens.polled import PolledScreen
 from storeassist_tui.services.messages import QueueChanged
 from storeassist_tui.widgets import Hint, ScanField, TitleBar
 from storeassist_tui.widgets.bars import BOLD_REVERSE
-from storeassist_tui.widgets.scan import Entry
 
 # Where a scanned order goes from home, by its state (closed ones open in Orders).
 MODULE_OF_STATUS: dict[str, str] = {OrderStatus.NEW: "pick", OrderStatus.PICKING: "pick", OrderStatus.PICKED: "stage",

@@ -16,12 +16,12 @@ from textual.containers import Vertical
 from storeassist_tui import order_status
 from storeassist_tui.client import CANCEL, BackendError, OrderDetail, StoreInfo, TimelineEntry, new_request_id
 from storeassist_tui.order_status import OPEN, word
+from storeassist_tui.scanning import Entry
 from storeassist_tui.screens import StoreScreen, bottom_bars, list_keys
 from storeassist_tui.screens.order_text import detail_rows, now_utc, zone
 from storeassist_tui.screens.pick_text import money
 from storeassist_tui.widgets import Hint, KeyBar, ScanField, TitleBar
 from storeassist_tui.widgets.rows import RowList
-from storeassist_tui.widgets.scan import Entry
 from storeassist_tui.widgets.text import first_fit
 
 HINTS = [Hint("Up/Dn", "Scroll", "Up/Dn", "Move"), Hint("F4", "Cancel order", "F4", "Cncl"),

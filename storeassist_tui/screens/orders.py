@@ -16,6 +16,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 
 from storeassist_tui.client import BackendError, OrderDetail, OrderPage, OrderSummary
+from storeassist_tui.scanning import Entry
 from storeassist_tui.screens import bottom_bars, list_keys
 from storeassist_tui.screens.order_detail import OrderDetailScreen
 from storeassist_tui.screens.order_text import FILTERS, now_utc, orders_row, plural, zone
@@ -23,7 +24,6 @@ from storeassist_tui.screens.polled import PolledScreen
 from storeassist_tui.services.messages import QueueChanged
 from storeassist_tui.widgets import FitLabel, Hint, ScanField, TitleBar
 from storeassist_tui.widgets.rows import RowList
-from storeassist_tui.widgets.scan import Entry
 
 PAGE = 50
 HINTS = [Hint("Enter", "Open", "Ent", "Open"), Hint("F2", "Filter", "F2", "Filt"), Hint("Esc", "Back", "Esc", "Back")]

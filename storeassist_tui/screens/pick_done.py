@@ -15,11 +15,11 @@ from textual.containers import Vertical
 
 from storeassist_tui.client import OrderDetail
 from storeassist_tui.order_status import OrderStatus, word
+from storeassist_tui.scanning import Entry
 from storeassist_tui.screens import StoreScreen, bottom_bars
 from storeassist_tui.screens.pick_text import money
 from storeassist_tui.screens.stage import StageScreen
 from storeassist_tui.widgets import FormLines, Hint, TitleBar
-from storeassist_tui.widgets.scan import Entry
 
 HINTS = [Hint("Enter", "Stage now", "Ent", "Stage"), Hint("Esc", "Back to queue", "Esc", "Queue")]
 

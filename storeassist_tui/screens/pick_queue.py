@@ -19,6 +19,7 @@ from textual.containers import Vertical
 
 from storeassist_tui.client import MAX_BATCH, BackendError, OrderDetail, OrderSummary, PickQueue, new_request_id
 from storeassist_tui.order_status import OrderStatus, word
+from storeassist_tui.scanning import Entry
 from storeassist_tui.screens import bottom_bars, list_keys
 from storeassist_tui.screens.pick_text import queue_header, queue_row
 from storeassist_tui.screens.pick_walk import PickWalkScreen
@@ -26,7 +27,6 @@ from storeassist_tui.screens.polled import PolledScreen
 from storeassist_tui.services.messages import QueueChanged
 from storeassist_tui.widgets import FitLabel, Hint, KeyBar, ScanField, TitleBar
 from storeassist_tui.widgets.rows import RowList
-from storeassist_tui.widgets.scan import Entry
 
 HINTS = [
     Hint("Enter", "Pick", "Ent", "Pick"),

@@ -35,6 +35,7 @@ from storeassist_tui.client import (
     scan_body,
 )
 from storeassist_tui.order_status import OrderStatus
+from storeassist_tui.scanning import Entry
 from storeassist_tui.screens import StoreScreen, bottom_bars
 from storeassist_tui.screens.pick_done import PickDoneScreen
 from storeassist_tui.screens.pick_text import (
@@ -48,7 +49,6 @@ from storeassist_tui.screens.pick_text import (
 )
 from storeassist_tui.widgets import AsciiProgress, FormLines, Hint, KeyBar, ScanField, TitleBar
 from storeassist_tui.widgets.bars import REVERSE
-from storeassist_tui.widgets.scan import Entry
 
 HINTS = [
     Hint("F1", "Qty", "F1", "Qty"),

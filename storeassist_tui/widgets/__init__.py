@@ -16,7 +16,7 @@ os.environ.setdefault("ESCDELAY", "400")
 from storeassist_tui.widgets.bars import Hint, KeyBar, MessageBar, TitleBar
 from storeassist_tui.widgets.field import AsciiField
 from storeassist_tui.widgets.progress import AsciiProgress
-from storeassist_tui.widgets.scan import Entry, ScanBuffer, ScanField
+from storeassist_tui.widgets.scan import ScanField
 from storeassist_tui.widgets.text import Banner, FitLabel, FormLines, ascii_line, first_fit
 
-__all__ = ["AsciiField", "AsciiProgress", "Banner", "Entry", "FitLabel", "FormLines", "Hint", "KeyBar", "MessageBar", "ScanBuffer", "ScanField", "TitleBar", "ascii_line", "first_fit"]
+__all__ = ["AsciiField", "AsciiProgress", "Banner", "FitLabel", "FormLines", "Hint", "KeyBar", "MessageBar", "ScanField", "TitleBar", "ascii_line", "first_fit"]
