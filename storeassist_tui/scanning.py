@@ -41,7 +41,7 @@ class Entry:
     text: str
     manual: bool
     too_long: int = 0  # the length of a refused over-long entry (text is then empty)
-    request_id: str = ""  # kept in the terminal's journal while the backend is away (app.py)
+    request_id: str = ""  # kept in the terminal's journal while the backend is away (input_router.py)
 
     @property
     def kind(self) -> str:

@@ -79,9 +79,10 @@ def inputs_drained(app: StoreAssistApp) -> bool:
     """Every key and scan the app has taken so far has been handled to the end: nothing in the
     scan buffer or waiting as a lone menu key, nothing in the input queue, and its one consumer
     waiting for the next item rather than in the middle of one (a request, a screen opening)."""
-    queue = app.inputs
+    inputs = app.inputs
+    queue = inputs.queue
     consumer_waiting = any(not f.done() for f in getattr(queue, "_getters", ()))
-    return app.scan_buffer.empty and app._lone_key is None and queue.empty() and consumer_waiting
+    return inputs.scan_buffer.empty and inputs.lone_key is None and queue.empty() and consumer_waiting
 
 
 async def drained(pilot: Pilot[None], timeout: float = 5.0) -> None:

@@ -139,17 +139,17 @@ class StoreScreen(Screen[None]):
             if tries and (not self.is_attached or app.session is None or app.client.token != token):
                 raise Abandoned(what)  # logged out meanwhile: never retry with someone else's session
             try:
-                result = await app.answer_or_abandon(call(), lambda: self._say_waiting(what), what)
+                result = await app.inputs.answer_or_abandon(call(), lambda: self._say_waiting(what), what)
             except BackendUnavailable as exc:
                 since = f"{app.note_offline():%H:%M}"
-                app.hold_waiting_entries()
-                waiting = app.waiting_inputs
+                app.inputs.hold_waiting_entries()
+                waiting = app.inputs.waiting_inputs
                 more = f"; {waiting} more waiting" if waiting else ""
                 self.fail([f"Offline since {since}: {what} not saved yet, retrying{more} (Esc stops)",
                            f"Offline {since}: {what} not saved, retrying{more}",
                            f"Offline: retrying {what}{more}"], kind="offline", bell=tries == 0)
                 self.log.warning(f"{what}: {exc}")
-                if await app.wait_or_abandon(RETRY_DELAYS_S[min(tries, len(RETRY_DELAYS_S) - 1)]):
+                if await app.inputs.wait_or_abandon(RETRY_DELAYS_S[min(tries, len(RETRY_DELAYS_S) - 1)]):
                     raise Abandoned(what) from None
                 tries += 1
                 continue

@@ -115,7 +115,7 @@ class HomeScreen(PolledScreen):
 
     Scans work here too: an order number opens the module its state calls for (pick, stage,
     hand-off; Orders once closed) and that order there. The menu keys are
-    digits, so a digit followed at once by more characters is a scan, not a key (app.py)."""
+    digits, so a digit followed at once by more characters is a scan, not a key (input_router.py)."""
 
     TAKES_SCANS = True
     LONE_KEYS = True
