@@ -17,14 +17,11 @@ os.environ.setdefault("ESCDELAY", "400")  # an F-key split by network jitter mus
 import asyncio
 import logging
 import time
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from textual import events
 from textual.app import App
-from textual.screen import Screen
 from textual.timer import Timer
 
 from storeassist_tui.client import (
@@ -40,16 +37,13 @@ from storeassist_tui.input_router import InputRouter
 from storeassist_tui.journal import Journal
 from storeassist_tui.screens import StoreScreen
 from storeassist_tui.screens.arrivals import ArrivalBanner, banner_forms
-from storeassist_tui.screens.handoff import HandoffScreen
 from storeassist_tui.screens.home import HomeScreen
 from storeassist_tui.screens.login import LoginScreen
-from storeassist_tui.screens.orders import OrdersScreen
-from storeassist_tui.screens.pick_queue import PickQueueScreen
-from storeassist_tui.screens.stage import StageScreen
+from storeassist_tui.screens.modules import built_in_modules
+from storeassist_tui.screens.registry import Module
 from storeassist_tui.services.arrivals import ArrivalWatch
 from storeassist_tui.services.messages import ArrivalsChanged, CustomersArrived, PollFailed, QueueChanged
 
-ModuleFactory = Callable[[], Screen[Any]]
 VOID_RETRY_S = (1.0, 2.0, 4.0, 8.0, 15.0)
 log = logging.getLogger(__name__)
 
@@ -82,9 +76,7 @@ class StoreAssistApp(App[None]):
         self.inactivity_logout_s = inactivity_logout_s
         self.session: Session | None = None
         self.offline_since: datetime | None = None
-        self.modules: dict[str, ModuleFactory] = {
-            "pick": PickQueueScreen, "stage": StageScreen, "handoff": HandoffScreen, "orders": OrdersScreen,
-        }
+        self.modules = built_in_modules()  # what home offers (register_module adds one)
         self.arrivals = ArrivalWatch(self, self)
         self.arrival_banner = ArrivalBanner(self)
         self._store_info: tuple[float, StoreInfo] | None = None
@@ -277,7 +269,7 @@ class StoreAssistApp(App[None]):
         self.store_id = self.configured_store_id or (stores[0].id if stores else "")
         self._last_activity = time.monotonic()
         self._arm_inactivity(self.inactivity_logout_s)
-        self.switch_screen(HomeScreen())
+        self.switch_screen(HomeScreen(self.modules))
         self.arrivals.start()
         if self.client.journal.pending or self.client.journal.voids:
             self.run_worker(self._replay_journal(), group="voids", exclusive=True, exit_on_error=False)
@@ -346,13 +338,7 @@ class StoreAssistApp(App[None]):
         amount = f"{round(limit / 60)} min" if limit >= 60 else f"{limit:g} s"
         self.request_logout(f"Logged out after {amount} without activity")
 
-    # Modules plug in here (pick, stage, handoff, orders); until then home says "coming later".
-    def register_module(self, key: str, factory: ModuleFactory) -> None:
-        self.modules[key] = factory
-
-    def open_module(self, key: str) -> bool:
-        factory = self.modules.get(key)
-        if factory is None:
-            return False
-        self.push_screen(factory())
-        return True
+    # Modules: the built-in ones are registered in screens/modules.py; home reads the registry.
+    def register_module(self, module: Module) -> None:
+        """Add a module to home (or replace the one of the same name), before logging in."""
+        self.modules.register(module)

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import ClassVar
 
 import pytest
@@ -30,13 +31,14 @@ from ui import (
 )
 
 from storeassist_tui.app import StoreAssistApp
-from storeassist_tui.client import BackendClient, BackendError, Counts
+from storeassist_tui.client import CANCEL, BackendClient, BackendError, Counts
 from storeassist_tui.screens import StoreScreen, bottom_bars
 from storeassist_tui.screens.handoff import HandoffScreen
 from storeassist_tui.screens.home import HomeScreen
 from storeassist_tui.screens.login import LoginScreen
 from storeassist_tui.screens.orders import OrdersScreen
 from storeassist_tui.screens.pick_queue import PickQueueScreen
+from storeassist_tui.screens.registry import Module, Piece
 from storeassist_tui.screens.stage import StageScreen
 from storeassist_tui.store.db import Database
 from storeassist_tui.store.models import Associate
@@ -340,7 +342,9 @@ async def test_module_screen_plugs_in_and_pauses_home_polling(
 ) -> None:
     client, transport = switchable
     app = StoreAssistApp(client, poll_interval_s=0.1)
-    app.register_module("pick", ModuleStub)
+    pick = app.modules.get("pick")
+    assert pick is not None
+    app.register_module(dataclasses.replace(pick, screen=ModuleStub))  # the same module, a stand-in screen
     async with app.run_test(size=(40, 16)) as pilot:
         await log_in(pilot, "pat", "1111")
         await on_home(pilot, "1 Pick:")
@@ -356,6 +360,65 @@ async def test_module_screen_plugs_in_and_pauses_home_polling(
         await pilot.press("escape")
         await on_home(pilot, "1 Pick:")
         await wait_for(pilot, lambda: transport.paths.count(COUNTS) > counts)
+
+
+class ReturnsScreen(StoreScreen):
+    """A fifth module, known only to these tests."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "app.pop_screen", "Back")]
+
+    def compose(self) -> ComposeResult:
+        yield TitleBar(("Returns desk",))
+        yield Vertical(id="body")
+        yield bottom_bars([Hint("Esc", "Back")])
+
+
+def returns_counts(c: Counts) -> list[list[Piece]]:
+    return [[("Returns: ", False), (f"{c.open_orders} to check", False)], [("Ret ", False), (f"{c.open_orders}", False)]]
+
+
+RETURNS = Module("returns", "5", "Returns", ReturnsScreen, short=("Ret",), counts=returns_counts)
+
+
+@pytest.mark.parametrize(("size", "row", "hint"), [((80, 24), "5 Returns: {n} to check", "F5/5 Returns"),
+                                                   ((40, 16), "5 Returns: {n} to check", "5 Ret")])
+async def test_a_fifth_module_is_one_registration(
+    backend: BackendClient, size: tuple[int, int], row: str, hint: str,
+) -> None:
+    """Registered once, a module is on home (its row with its count, its key hint) and its digit
+    and F-key open it, next to the four built-in ones."""
+    c = await expected_counts(backend)
+    app = StoreAssistApp(backend, poll_interval_s=0.1)
+    app.register_module(RETURNS)
+    async with app.run_test(size=size) as pilot:
+        await log_in(pilot, "pat", "1111")
+        await on_home(pilot, row.format(n=c.open_orders))
+        text = screen_text(app)
+        assert "4 Orders" in text and hint in text and "F10/0" in text and text.isascii()
+        for key in ("5", "f5"):
+            await pilot.press(key)
+            await wait_for(pilot, on_screen(app, ReturnsScreen, shows="Returns desk"))
+            await pilot.press("escape")
+            await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen))
+        await pilot.press("4")  # the built-in ones still open by their keys
+        await wait_for(pilot, lambda: isinstance(app.screen, OrdersScreen))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, HomeScreen))
+        # The menu's keys follow the registry: an entry too long to be an order says which are.
+        send_burst(app, "9" * 130 + "\r")
+        await wait_for(pilot, on_screen(app, HomeScreen, says="Choose 1-5"))
+
+
+async def test_a_module_that_needs_a_permission_is_refused_to_a_role_without_it(backend: BackendClient) -> None:
+    app = StoreAssistApp(backend, poll_interval_s=0.1)
+    app.register_module(dataclasses.replace(RETURNS, permission=CANCEL))
+    async with app.run_test(size=(40, 16)) as pilot:
+        await log_in(pilot, "pat", "1111")
+        await on_home(pilot, "5 Returns")
+        await pilot.press("5")
+        await wait_for(pilot, on_screen(app, HomeScreen, says="may not use Returns"))
+        await drained(pilot)
+        assert isinstance(app.screen, HomeScreen)
 
 
 async def test_logout_keys_return_to_login(backend: BackendClient) -> None:

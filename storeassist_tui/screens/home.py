@@ -1,6 +1,8 @@
-"""The home screen: the store and the associate, the live counts of the four modules.
+"""The home screen: the store and the associate, the live counts of the modules.
 
-Keys: 1 / F1 Pick, 2 / F2 Stage, 3 / F3 Hand-off, 4 / F4 Orders; F10 log out, 0 asks "Log out?"
+The modules, their rows, key hints and keys come from the registry (screens/registry.py; the
+built-in ones are in screens/modules.py). Keys: 1 / F1 Pick, 2 / F2 Stage, 3 / F3 Hand-off,
+4 / F4 Orders (a registered module's digit and F-key); F10 log out, 0 asks "Log out?"
 first (Enter = yes: a digit is easily hit). Esc does nothing here (it is "back" elsewhere, and
 home is as far back as it goes).
 
@@ -21,74 +23,29 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from storeassist_tui.client import Counts
-from storeassist_tui.order_status import OrderStatus
 from storeassist_tui.scanning import Entry
 from storeassist_tui.screens import StoreScreen, bottom_bars
 from storeassist_tui.screens.polled import PolledScreen
+from storeassist_tui.screens.registry import Module, ModuleRegistry
 from storeassist_tui.services.messages import QueueChanged
 from storeassist_tui.widgets import Hint, ScanField, TitleBar
 from storeassist_tui.widgets.bars import BOLD_REVERSE
 
-# Where a scanned order goes from home, by its state (closed ones open in Orders).
-MODULE_OF_STATUS: dict[str, str] = {OrderStatus.NEW: "pick", OrderStatus.PICKING: "pick", OrderStatus.PICKED: "stage",
-                    OrderStatus.STAGED: "handoff"}
-
-# (key, name on screen); the digits / F-keys select them.
-MODULES = [("pick", "Pick"), ("stage", "Stage"), ("handoff", "Hand-off"), ("orders", "Orders")]
-
-HINTS = [
-    Hint("F1/1", "Pick", "1", "Pick"),
-    Hint("F2/2", "Stage", "2", "Stage", "Stg"),
-    Hint("F3/3", "Hand-off", "3", "Hand"),
-    Hint("F4/4", "Orders", "4", "Ordr", "Ord"),
-    Hint("F10/0", "Logout", "0", "Out"),
-]
-
-# One row per module, as (text, urgent) pieces; the forms go from long (80 columns) to short (20).
-Piece = tuple[str, bool]
-
-
-def module_rows(c: Counts | None) -> list[list[list[Piece]]]:
-    """For each of the four modules, its display forms (longest first), each a list of pieces;
-    a piece marked urgent (overdue orders, customers waiting) is drawn in bold reverse video."""
-    if c is None:
-        return [[[(f"{i} {name}", False)], [(f"{i} {name}", False)]]
-                for i, (_, name) in enumerate(MODULES, start=1)]
-    late = c.overdue > 0
-    waiting = c.waiting > 0
-    return [
-        [
-            [("1 Pick: ", False), (f"{c.to_pick} to pick", False), (", ", False), (f"{c.overdue} overdue", late)],
-            [("1 Pick ", False), (f"{c.to_pick}", False), (" ", False), (f"({c.overdue} late)", late)],
-            [("1 Pick ", False), (f"{c.to_pick}", False), (" ", False), (f"L{c.overdue}", late)],
-        ],
-        [
-            [("2 Stage: ", False), (f"{c.to_stage} to stage", False)],
-            [("2 Stage ", False), (f"{c.to_stage}", False)],
-        ],
-        [
-            [("3 Hand-off: ", False), (f"{c.waiting} waiting", waiting), (f" ({c.ready} ready)", False)],
-            [("3 Hand-off ", False), (f"{c.waiting} wait", waiting), (f" ({c.ready} rdy)", False)],
-            [("3 Hand-off ", False), (f"{c.waiting}", waiting), (f" ({c.ready} rdy)", False)],
-            [("3 Hand ", False), (f"{c.waiting}", waiting), (f" ({c.ready} rdy)", False)],
-        ],
-        [
-            [("4 Orders: ", False), (f"{c.open_orders} open / {c.all_orders} all", False)],
-            [("4 Orders ", False), (f"{c.open_orders}/{c.all_orders}", False)],
-        ],
-    ]
+LOGOUT_HINT = Hint("F10/0", "Logout", "0", "Out")
 
 
 class ModuleCounts(Widget):
-    """The four modules with their live counts, one row each, in the longest form that fits."""
+    """The modules with their live counts, one row each, in the longest form that fits."""
 
     DEFAULT_CSS = """
-    ModuleCounts { height: 4; width: 1fr; text-wrap: nowrap; text-overflow: clip; }
+    ModuleCounts { width: 1fr; text-wrap: nowrap; text-overflow: clip; }
     """
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, modules: ModuleRegistry, *, id: str | None = None) -> None:
         super().__init__(id=id)
+        self.modules = modules
         self.counts: Counts | None = None
+        self.styles.height = len(modules)  # one row per module
 
     def set_counts(self, counts: Counts) -> None:
         if counts != self.counts:  # redraw only what changed
@@ -98,7 +55,7 @@ class ModuleCounts(Widget):
     def render(self) -> Text:
         width = self.size.width
         text = Text(no_wrap=True, overflow="crop", end="")
-        for i, forms in enumerate(module_rows(self.counts)):
+        for i, forms in enumerate(m.rows(self.counts) for m in self.modules):
             pieces = next((f for f in forms if sum(len(s) for s, _ in f) <= width), forms[-1])
             if i:
                 text.append("\n")
@@ -111,10 +68,10 @@ class ModuleCounts(Widget):
 
 
 class HomeScreen(PolledScreen):
-    """Store, associate, and the live counts of Pick, Stage, Hand-off and Orders.
+    """Store, associate, and the live counts of the registered modules.
 
     Scans work here too: an order number opens the module its state calls for (pick, stage,
-    hand-off; Orders once closed) and that order there. The menu keys are
+    hand-off; Orders once closed: `Module.orders`) and that order there. The menu keys are
     digits, so a digit followed at once by more characters is a scan, not a key (input_router.py)."""
 
     TAKES_SCANS = True
@@ -125,19 +82,18 @@ class HomeScreen(PolledScreen):
     HomeScreen #spacer { height: 1fr; }
     """
 
+    # The modules' keys (their digit, and F1-F9) come from the registry, in `action_for`: home
+    # takes scans, so every key reaches it through the App's input routing, which asks that.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("1,f1", "module('pick')", "Pick", show=False),
-        Binding("2,f2", "module('stage')", "Stage", show=False),
-        Binding("3,f3", "module('handoff')", "Hand-off", show=False),
-        Binding("4,f4", "module('orders')", "Orders", show=False),
         Binding("f10", "logout", "Logout", show=False),
         Binding("0", "ask_logout", "Logout", show=False),
         Binding("enter", "confirm", show=False),
         Binding("escape", "nothing", show=False),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, modules: ModuleRegistry) -> None:
         super().__init__()
+        self.modules = modules
         self.poller = self.new_poller("counts", self._fetch)
         self._asking = False  # "Log out?" is on screen
 
@@ -150,9 +106,10 @@ class HomeScreen(PolledScreen):
         right = (name, name.split()[0]) if name else ("",)
         yield TitleBar(left, right)
         with Vertical(id="body"):
-            yield ModuleCounts(id="counts")
+            yield ModuleCounts(self.modules, id="counts")
             yield Static("", id="spacer", classes="flex")
-        yield bottom_bars(HINTS, ScanField("Scan an order number:", "Scan order:", "Order:", id="scan"))
+        hints = [*(m.hint for m in self.modules), LOGOUT_HINT]
+        yield bottom_bars(hints, ScanField("Scan an order number:", "Scan order:", "Order:", id="scan"))
 
     def on_mount(self) -> None:
         if not self.store_app.store_id:
@@ -178,26 +135,36 @@ class HomeScreen(PolledScreen):
                 self.action_confirm()  # "0" then Enter, faster than the key window: the Enter is the yes
             return
         if entry.too_long or not text:
-            self.fail(("Choose 1-4, or scan an order number", "Choose 1-4 or scan an order", "1-4 or scan"))
+            keys = self.modules.menu_keys()
+            self.fail((f"Choose {keys}, or scan an order number", f"Choose {keys} or scan an order", f"{keys} or scan"))
             return
         # The order's state says where it is worked on next: picking, staging, hand-off, or just
         # looking it up once it is closed. The module is handed the order (no second look-up).
         if (order := await self.find_order(text)) is None:
             return
-        factory = self.store_app.modules.get(MODULE_OF_STATUS.get(order.status, "orders"))
-        if factory is None:
+        if (module := self.modules.for_state(order.status)) is None or not self._may_open(module):
             return
-        screen = factory()
+        screen = module.screen()
         await self.app.push_screen(screen)
         if isinstance(screen, StoreScreen):
             await screen.show_order(order)
 
+    def _may_open(self, module: Module) -> bool:
+        """Whether the associate's role may open `module` (said with the bell when not)."""
+        if module.permission and not self.store_app.may(module.permission):
+            self.fail(self.store_app.role_refusal(f"use {module.title}"))
+            return False
+        return True
+
     # Keys
-    def action_module(self, key: str) -> None:
+    def action_for(self, key: str) -> str | None:
+        module = self.modules.by_key(key)
+        return f"module({module.name!r})" if module is not None else super().action_for(key)
+
+    def action_module(self, name: str) -> None:
         self._withdraw()
-        name = dict(MODULES).get(key, key)
-        if not self.store_app.open_module(key):
-            self.say((f"{name}: coming in a later release", f"{name}: coming later", f"{name}: not yet"))
+        if (module := self.modules.get(name)) is not None and self._may_open(module):
+            self.app.push_screen(module.screen())
 
     def action_logout(self) -> None:
         self.store_app.request_logout()
