@@ -17,6 +17,7 @@ form, fetched from ``client.demo_info()``; never without demo mode.
 
 from __future__ import annotations
 
+import logging
 from typing import ClassVar
 
 from rich.text import Text
@@ -25,7 +26,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 
-from storeassist_tui.client import DemoCredential, Session
+from storeassist_tui.client import BackendError, BackendUnavailable, DemoCredential, Session
 from storeassist_tui.screens import StoreScreen, bottom_bars
 from storeassist_tui.widgets import (
     AsciiField,
@@ -35,6 +36,8 @@ from storeassist_tui.widgets import (
     ascii_line,
     first_fit,
 )
+
+log = logging.getLogger(__name__)
 
 BADGE_PREFIX = "B-"
 
@@ -141,8 +144,12 @@ class LoginScreen(StoreScreen):
     async def _load_demo(self) -> None:
         try:
             credentials = await self.store_app.demo_credentials()
-        except Exception as exc:  # noqa: BLE001 - offline at start-up: say so, the form still works
+        except (BackendUnavailable, BackendError) as exc:  # offline at start-up: say so, the form still works
             self.fail(exc, kind="offline", bell=False)
+            return
+        except Exception as exc:  # a bug: in the log file; one line here, and the form still works
+            log.exception("demo credentials")
+            self.fail(exc, bell=False)
             return
         for widget in self.query(DemoCredentials):
             widget.set_credentials(credentials)
@@ -193,17 +200,25 @@ class LoginScreen(StoreScreen):
         try:
             store = self.store_app.configured_store_id
             session: Session = await (client.login_badge(badge, store) if badge else client.login(user, secret, store))
-        except Exception as exc:  # noqa: BLE001 - BackendError: its message; unreachable: "offline since"; never a traceback
-            self._busy = False
-            if self.is_attached:
-                self.pin_field.value = ""
-                (self.user_field if badge or not user else self.pin_field).focus()
-                self.fail(exc)
-                if self._next is not None:
-                    user, secret, badge = self._next
-                    self._next = None
-                    self._start(user=user, secret=secret, badge=badge)
+        except (BackendUnavailable, BackendError) as exc:  # its message, or "offline since"
+            self._refused(exc, user, badge)
+            return
+        except Exception as exc:  # a bug: in the log file; one line here, never a traceback
+            log.exception("login")
+            self._refused(exc, user, badge)
             return
         self._busy = False
         self._next = None
         self.store_app.start_session(session)
+
+    def _refused(self, exc: BaseException, user: str, badge: str) -> None:
+        """The login failed: one line, the PIN cleared, the next login typed meanwhile tried."""
+        self._busy = False
+        if self.is_attached:
+            self.pin_field.value = ""
+            (self.user_field if badge or not user else self.pin_field).focus()
+            self.fail(exc)
+            if self._next is not None:
+                user, secret, badge = self._next
+                self._next = None
+                self._start(user=user, secret=secret, badge=badge)

@@ -7,6 +7,7 @@ confirm; the backend refunds what was paid. Esc steps back.
 
 from __future__ import annotations
 
+import logging
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -14,7 +15,15 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 
 from storeassist_tui import order_status
-from storeassist_tui.client import CANCEL, BackendError, OrderDetail, StoreInfo, TimelineEntry, new_request_id
+from storeassist_tui.client import (
+    CANCEL,
+    BackendError,
+    BackendUnavailable,
+    OrderDetail,
+    StoreInfo,
+    TimelineEntry,
+    new_request_id,
+)
 from storeassist_tui.order_status import OPEN, word
 from storeassist_tui.scanning import Entry
 from storeassist_tui.screens import StoreScreen, bottom_bars, list_keys
@@ -23,6 +32,8 @@ from storeassist_tui.screens.pick_text import money
 from storeassist_tui.widgets import Hint, KeyBar, ScanField, TitleBar
 from storeassist_tui.widgets.rows import RowList
 from storeassist_tui.widgets.text import first_fit
+
+log = logging.getLogger(__name__)
 
 HINTS = [Hint("Up/Dn", "Scroll", "Up/Dn", "Move"), Hint("F4", "Cancel order", "F4", "Cncl"),
          Hint("Esc", "Back", "Esc", "Back")]
@@ -93,8 +104,10 @@ class OrderDetailScreen(StoreScreen):
         try:
             self.order = await client.order(self.order.id)
             self.events = await client.timeline(self.order.id)
-        except Exception as exc:  # noqa: BLE001 - what was done is said already; this only refreshes
-            self.log.warning(f"reload: {exc!r}")
+        except (BackendUnavailable, BackendError) as exc:  # what was done is said already; this only refreshes
+            log.info("reload: %r", exc)
+        except Exception:  # a bug: in the log file; the order shows as it was
+            log.exception("reload order %s", self.order.id)
         self._show()
         self.query_one(KeyBar).set_hints(self._hints())
 

@@ -10,6 +10,7 @@ The list is polled (services/poller.py); the cursor stays on the same order acro
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import ClassVar
 
@@ -17,7 +18,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 
-from storeassist_tui.client import MAX_BATCH, BackendError, OrderDetail, OrderSummary, PickQueue, new_request_id
+from storeassist_tui.client import (
+    MAX_BATCH,
+    BackendError,
+    BackendUnavailable,
+    OrderDetail,
+    OrderSummary,
+    PickQueue,
+    new_request_id,
+)
 from storeassist_tui.order_status import OrderStatus, word
 from storeassist_tui.scanning import Entry
 from storeassist_tui.screens import bottom_bars, list_keys
@@ -27,6 +36,8 @@ from storeassist_tui.screens.polled import PolledScreen
 from storeassist_tui.services.messages import QueueChanged
 from storeassist_tui.widgets import FitLabel, Hint, KeyBar, ScanField, TitleBar
 from storeassist_tui.widgets.rows import RowList
+
+log = logging.getLogger(__name__)
 
 HINTS = [
     Hint("Enter", "Pick", "Ent", "Pick"),
@@ -241,8 +252,10 @@ class PickQueueScreen(PolledScreen):
         if order.batch_id and order.claimed_by == self.order_list.me:  # the rest of my batch: a fresh list
             try:
                 await self.refresh_now()
-            except Exception as exc:  # noqa: BLE001 - the order itself still opens
-                self.log.warning(f"queue for a batch: {exc!r}")
+            except (BackendUnavailable, BackendError) as exc:  # the order itself still opens
+                log.info("queue for a batch: %r", exc)
+            except Exception:  # a bug: in the log file; the order itself still opens
+                log.exception("queue for a batch")
         self.order_list.go_to(order.id)
         await self.start(self._with_my_batch(order))
 
