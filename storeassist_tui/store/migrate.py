@@ -7,6 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import text
+from sqlalchemy.engine import Connection
 
 from storeassist_tui.store.db import Database
 
@@ -25,16 +26,40 @@ def upgrade(db: Database) -> None:
     """To head, once even when replicas start together: on PostgreSQL each takes the migration
     lock first (the others wait, then find the schema at head); SQLite's BEGIN IMMEDIATE does the
     same. The whole upgrade is one transaction, so the lock goes with its commit."""
-    engine = db.engine.execution_options(write=True) if db.is_sqlite else db.engine
-    with engine.begin() as conn:
-        if not db.is_sqlite:
-            # Migrating may rightly wait and run long: not the request bounds of db.Timeouts.
-            conn.execute(text("SET LOCAL lock_timeout = 0"))
-            conn.execute(text("SET LOCAL statement_timeout = 0"))
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
-        cfg = alembic_config(db)
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    if db.is_sqlite:
+        _upgrade_sqlite(db)
+        return
+    with db.engine.begin() as conn:
+        # Migrating may rightly wait and run long: not the request bounds of db.Timeouts.
+        conn.execute(text("SET LOCAL lock_timeout = 0"))
+        conn.execute(text("SET LOCAL statement_timeout = 0"))
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
+        _to_head(db, conn)
+
+
+def _to_head(db: Database, conn: Connection) -> None:
+    cfg = alembic_config(db)
+    cfg.attributes["connection"] = conn
+    command.upgrade(cfg, "head")
+
+
+def _upgrade_sqlite(db: Database) -> None:
+    """SQLite alters a table by copying it and dropping the old one, and with foreign keys
+    enforced that drop fails as soon as rows point at the table: a store's own database could not
+    upgrade. So foreign keys are off for the upgrade (the pragma is ignored inside a transaction,
+    hence set before it), checked whole before it commits, and on again for the pooled connection."""
+    with db.engine.execution_options(write=True).connect() as conn:
+        dbapi = conn.connection.dbapi_connection
+        assert dbapi is not None
+        dbapi.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                _to_head(db, conn)
+                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+                if broken:
+                    raise RuntimeError(f"the upgrade would leave rows pointing nowhere: {broken[:3]}")
+        finally:
+            dbapi.execute("PRAGMA foreign_keys=ON")
 
 
 def revision(db: Database, message: str) -> None:
