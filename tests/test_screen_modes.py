@@ -1,0 +1,117 @@
+"""The screens' modes as plain tables: each mode's reaction to every event, without Textual.
+
+Each table is written out here on its own (not derived from the module), so a changed transition
+shows up as a failed expectation; every (mode, event) pair not listed must leave the mode as it is.
+"""
+
+from __future__ import annotations
+
+import itertools
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from storeassist_tui.screens import handoff_modes as ho
+
+ROOT = Path(__file__).resolve().parent.parent
+MODE_MODULES = ["storeassist_tui/screens/handoff_modes.py"]
+
+
+def test_the_mode_modules_load_without_textual() -> None:
+    """Each mode module loads from its file alone with Textual and Rich unimportable."""
+    code = """
+import importlib.abc, importlib.util, sys
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("textual", "rich"):
+            raise ImportError("blocked: " + name)
+        return None
+sys.meta_path.insert(0, Block())
+for i, path in enumerate(sys.argv[1:]):
+    spec = importlib.util.spec_from_file_location(f"mode_module_{i}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+assert not any(m.split(".")[0] in ("textual", "rich") for m in sys.modules), "Textual was imported"
+"""
+    paths = [str(ROOT / p) for p in MODE_MODULES]
+    done = subprocess.run([sys.executable, "-c", code, *paths], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+
+
+# Hand-off ---------------------------------------------------------------------------------------
+M, E = ho.Mode, ho.Event
+ALL_RULES = [ho.Rules(id_check=i, signature=s, all_rejected=a)
+             for i, s, a in itertools.product((False, True), repeat=3)]
+
+
+def handoff_expected(rules: ho.Rules) -> dict[tuple[ho.Mode, ho.Event], ho.Mode]:
+    if rules.all_rejected:
+        first = M.CLOSE_ALL_REJECTED
+    elif rules.id_check:
+        first = M.ID_CHECK
+    else:
+        first = M.SIGNATURE if rules.signature else M.CONFIRM
+    return {
+        (M.BROWSE, E.HAND_OFF): first,
+        (M.BROWSE, E.REJECT): M.REJECTING,
+        (M.BROWSE, E.CHECK_IN): M.CHECKING_IN,
+        (M.BROWSE, E.BACK): M.LEFT,
+        (M.REJECTING, E.HAND_OFF): first,
+        (M.REJECTING, E.REJECT): M.BROWSE,
+        (M.REJECTING, E.BACK): M.BROWSE,
+        (M.CHECKING_IN, E.CHECK_IN): M.CHECKING_IN,
+        (M.CHECKING_IN, E.CHECKED_IN): M.BROWSE,
+        (M.CHECKING_IN, E.BACK): M.BROWSE,
+        (M.CLOSE_ALL_REJECTED, E.ENTER): M.HANDING_OFF,
+        (M.CLOSE_ALL_REJECTED, E.BACK): M.BROWSE,
+        (M.ID_CHECK, E.ENTER): M.SIGNATURE if rules.signature else M.CONFIRM,
+        (M.ID_CHECK, E.BACK): M.BROWSE,
+        (M.SIGNATURE, E.SIGNED): M.HANDING_OFF,
+        (M.SIGNATURE, E.BACK): M.BROWSE,
+        (M.CONFIRM, E.ENTER): M.HANDING_OFF,
+        (M.CONFIRM, E.BACK): M.BROWSE,
+        (M.HANDING_OFF, E.HANDED_OFF): M.LEFT,
+        (M.HANDING_OFF, E.NOT_HANDED_OFF): M.BROWSE,
+    }
+
+
+@pytest.mark.parametrize("rules", ALL_RULES, ids=str)
+def test_handoff_every_mode_and_event(rules: ho.Rules) -> None:
+    expected = handoff_expected(rules)
+    for mode, event in itertools.product(M, E):
+        want = expected.get((mode, event), mode)
+        assert ho.next_mode(mode, event, rules) is want, (mode, event)
+        assert ho.handles(mode, event) is ((mode, event) in expected), (mode, event)
+
+
+def test_handoff_steps_follow_the_store() -> None:
+    """F1 walks the steps the store asks for, and only those, before the hand-off is sent."""
+
+    def walk(rules: ho.Rules) -> list[ho.Mode]:
+        mode, seen = ho.next_mode(M.BROWSE, E.HAND_OFF, rules), []
+        while mode is not M.HANDING_OFF:
+            seen.append(mode)
+            mode = ho.next_mode(mode, E.SIGNED if mode is M.SIGNATURE else E.ENTER, rules)
+        return seen
+
+    assert walk(ho.Rules()) == [M.CONFIRM]  # one Enter, so a stray F1 never hands over an order
+    assert walk(ho.Rules(id_check=True)) == [M.ID_CHECK, M.CONFIRM]
+    assert walk(ho.Rules(signature=True)) == [M.SIGNATURE]
+    assert walk(ho.Rules(id_check=True, signature=True)) == [M.ID_CHECK, M.SIGNATURE]
+    for i, s in itertools.product((False, True), repeat=2):  # nothing handed over: no ID, no signature
+        assert walk(ho.Rules(id_check=i, signature=s, all_rejected=True)) == [M.CLOSE_ALL_REJECTED]
+
+
+def test_handoff_reports_the_id_checked_only_when_a_step_asked_for_it() -> None:
+    for rules in ALL_RULES:
+        assert rules.id_checked is (rules.id_check and not rules.all_rejected)
+
+
+def test_handoff_a_signature_needs_its_own_event() -> None:
+    """Enter alone never signs, and a key never skips the signature."""
+    for rules, event in itertools.product(ALL_RULES, E):
+        if event is not E.SIGNED and event is not E.BACK:
+            assert ho.next_mode(M.SIGNATURE, event, rules) is M.SIGNATURE
