@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 
 from storeassist_tui.screens import handoff_modes as ho
+from storeassist_tui.screens import stage_modes as st
 
 ROOT = Path(__file__).resolve().parent.parent
-MODE_MODULES = ["storeassist_tui/screens/handoff_modes.py"]
+MODE_MODULES = ["storeassist_tui/screens/handoff_modes.py", "storeassist_tui/screens/stage_modes.py"]
 
 
 def test_the_mode_modules_load_without_textual() -> None:
@@ -115,3 +116,67 @@ def test_handoff_a_signature_needs_its_own_event() -> None:
     for rules, event in itertools.product(ALL_RULES, E):
         if event is not E.SIGNED and event is not E.BACK:
             assert ho.next_mode(M.SIGNATURE, event, rules) is M.SIGNATURE
+
+
+# Stage ------------------------------------------------------------------------------------------
+SM, SE = st.Mode, st.Event
+STAGE_EXPECTED = {
+    (SM.BROWSE, SE.MOVE): SM.BROWSE,
+    (SM.BROWSE, SE.CHOOSE): SM.LOCATION,
+    (SM.BROWSE, SE.SWITCH): SM.BROWSE,
+    (SM.BROWSE, SE.BACK): SM.LEFT,
+    (SM.LOCATION, SE.CHOOSE): SM.LOCATION,
+    (SM.LOCATION, SE.ENTER): SM.LOCATION,
+    (SM.LOCATION, SE.LOCATION): SM.CONFIRM,
+    (SM.LOCATION, SE.SWITCH): SM.BROWSE,
+    (SM.LOCATION, SE.BACK): SM.BROWSE,
+    (SM.LOCATION, SE.DROP): SM.BROWSE,
+    (SM.CONFIRM, SE.CHOOSE): SM.LOCATION,
+    (SM.CONFIRM, SE.ENTER): SM.SAVING,
+    (SM.CONFIRM, SE.BAGS): SM.SAVING,
+    (SM.CONFIRM, SE.LOCATION): SM.CONFIRM,
+    (SM.CONFIRM, SE.SWITCH): SM.BROWSE,
+    (SM.CONFIRM, SE.BACK): SM.LOCATION,
+    (SM.CONFIRM, SE.DROP): SM.BROWSE,
+    (SM.SAVING, SE.SAVED): SM.BROWSE,
+    (SM.SAVING, SE.REFUSED): SM.LOCATION,
+    (SM.SAVING, SE.NOT_SAVED): SM.CONFIRM,
+}
+
+
+def test_stage_every_mode_and_event() -> None:
+    for mode, event in itertools.product(SM, SE):
+        want = STAGE_EXPECTED.get((mode, event), mode)
+        assert st.next_mode(mode, event) is want, (mode, event)
+        assert st.handles(mode, event) is ((mode, event) in STAGE_EXPECTED), (mode, event)
+
+
+def test_stage_esc_steps_back_one_at_a_time() -> None:
+    mode, seen = SM.CONFIRM, []
+    while mode is not SM.LEFT:
+        mode = st.next_mode(mode, SE.BACK)
+        seen.append(mode)
+    assert seen == [SM.LOCATION, SM.BROWSE, SM.LEFT]
+
+
+def test_stage_only_modes_with_an_order_keep_it() -> None:
+    assert st.WITH_ORDER == {SM.LOCATION, SM.CONFIRM, SM.SAVING}
+    # Nothing reaches CONFIRM or SAVING except through a mode that has an order.
+    for (mode, _event), target in STAGE_EXPECTED.items():
+        if target in (SM.CONFIRM, SM.SAVING):
+            assert mode in st.WITH_ORDER
+
+
+@pytest.mark.parametrize(("mode", "text", "manual", "staging", "bags"), [
+    (SM.CONFIRM, "2", True, True, True),
+    (SM.CONFIRM, "120", True, True, True),  # bags still: the screen says 0 to 99
+    (SM.CONFIRM, "14", False, True, False),  # a scanned label "14" is a location
+    (SM.CONFIRM, "2", True, False, False),  # a move records no bags
+    (SM.CONFIRM, "B3", True, True, False),
+    (SM.CONFIRM, "\u0663", True, True, False),  # a non-ASCII digit is no number of bags
+    (SM.LOCATION, "2", True, True, False),  # before a location: "2" is the location
+    (SM.BROWSE, "2", True, True, False),
+])
+def test_stage_typed_digits_are_bags_only_at_the_staging_question(
+        mode: st.Mode, text: str, manual: bool, staging: bool, bags: bool) -> None:
+    assert st.is_bags(mode, text, manual=manual, staging=staging) is bags
