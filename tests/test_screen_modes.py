@@ -14,10 +14,12 @@ from pathlib import Path
 import pytest
 
 from storeassist_tui.screens import handoff_modes as ho
+from storeassist_tui.screens import pick_modes as pk
 from storeassist_tui.screens import stage_modes as st
 
 ROOT = Path(__file__).resolve().parent.parent
-MODE_MODULES = ["storeassist_tui/screens/handoff_modes.py", "storeassist_tui/screens/stage_modes.py"]
+MODE_MODULES = ["storeassist_tui/screens/handoff_modes.py", "storeassist_tui/screens/stage_modes.py",
+                "storeassist_tui/screens/pick_modes.py"]
 
 
 def test_the_mode_modules_load_without_textual() -> None:
@@ -180,3 +182,85 @@ def test_stage_only_modes_with_an_order_keep_it() -> None:
 def test_stage_typed_digits_are_bags_only_at_the_staging_question(
         mode: st.Mode, text: str, manual: bool, staging: bool, bags: bool) -> None:
     assert st.is_bags(mode, text, manual=manual, staging=staging) is bags
+
+
+# Pick walk --------------------------------------------------------------------------------------
+PM, PE = pk.Mode, pk.Event
+WORKING = [PM.SCAN, PM.QUANTITY, PM.ARMED, PM.NOT_FOUND, PM.FINISH_CONFIRM]
+PROGRESSES = [pk.Progress(), pk.Progress(left=3), pk.Progress(closes=True), pk.Progress(left=1, closes=True)]
+
+
+def pick_expected(progress: pk.Progress) -> dict[tuple[pk.Mode, pk.Event], pk.Mode]:
+    expected = {}
+    for mode in WORKING:
+        expected[mode, PE.MOVE] = PM.SCAN
+        expected[mode, PE.QUANTITY] = PM.QUANTITY
+        expected[mode, PE.NOT_FOUND] = PM.NOT_FOUND
+        expected[mode, PE.SKIP] = PM.SCAN
+        expected[mode, PE.SCAN] = PM.SCAN
+        expected[mode, PE.BACK] = PM.LEFT if mode is PM.SCAN else PM.SCAN
+        if progress.left:
+            expected[mode, PE.FINISH] = PM.SCAN
+        elif progress.closes and mode is not PM.FINISH_CONFIRM:
+            expected[mode, PE.FINISH] = PM.FINISH_CONFIRM
+        else:
+            expected[mode, PE.FINISH] = PM.FINISHING
+    expected[PM.QUANTITY, PE.AMOUNT] = PM.ARMED
+    expected[PM.NOT_FOUND, PE.AMOUNT] = PM.SCAN
+    expected[PM.NOT_FOUND, PE.ENTER] = PM.SCAN
+    expected[PM.FINISHING, PE.FINISHED] = PM.LEFT
+    expected[PM.FINISHING, PE.NOT_FINISHED] = PM.SCAN
+    return expected
+
+
+@pytest.mark.parametrize("progress", PROGRESSES, ids=str)
+def test_pick_every_mode_and_event(progress: pk.Progress) -> None:
+    expected = pick_expected(progress)
+    for mode, event in itertools.product(PM, PE):
+        want = expected.get((mode, event), mode)
+        assert pk.next_mode(mode, event, progress) is want, (mode, event)
+        assert pk.handles(mode, event) is ((mode, event) in expected), (mode, event)
+
+
+def test_pick_closing_an_empty_order_takes_a_second_f4() -> None:
+    closes = pk.Progress(closes=True)
+    first = pk.next_mode(PM.SCAN, PE.FINISH, closes)
+    assert first is PM.FINISH_CONFIRM
+    assert pk.next_mode(first, PE.FINISH, closes) is PM.FINISHING
+    assert pk.next_mode(first, PE.BACK, closes) is PM.SCAN  # Esc: not closed
+    assert pk.next_mode(PM.SCAN, PE.FINISH) is PM.FINISHING  # nothing to close: at once
+
+
+def test_pick_several_units_need_the_question_first() -> None:
+    """ARMED (a scan counting several units) is reached only from the quantity question."""
+    sources = {mode for (mode, _), target in pick_expected(pk.Progress()).items() if target is PM.ARMED}
+    assert sources == {PM.QUANTITY}
+
+
+@pytest.mark.parametrize(("mode", "text", "amount"), [
+    (PM.QUANTITY, "3", True),
+    (PM.NOT_FOUND, "120", True),
+    (PM.NOT_FOUND, "1234", False),  # longer: an item code, scanned instead of the answer
+    (PM.QUANTITY, "\u0663", False),  # a non-ASCII digit is no number
+    (PM.QUANTITY, "12A", False),
+    (PM.SCAN, "3", False),  # no question: "3" is a code
+    (PM.ARMED, "3", False),
+    (PM.FINISH_CONFIRM, "3", False),
+])
+def test_pick_a_typed_number_answers_only_a_question_for_one(mode: pk.Mode, text: str, amount: bool) -> None:
+    assert pk.is_amount(mode, text) is amount
+
+
+@pytest.mark.parametrize(("mode", "n", "pending", "ok"), [
+    (PM.QUANTITY, 1, 5, False),  # one unit is a plain scan
+    (PM.QUANTITY, 2, 5, True),
+    (PM.QUANTITY, 5, 5, True),
+    (PM.QUANTITY, 6, 5, False),
+    (PM.NOT_FOUND, 0, 5, False),
+    (PM.NOT_FOUND, 1, 5, True),
+    (PM.NOT_FOUND, 5, 5, True),
+    (PM.NOT_FOUND, 6, 5, False),
+    (PM.SCAN, 2, 5, False),
+])
+def test_pick_amounts_the_questions_accept(mode: pk.Mode, n: int, pending: int, ok: bool) -> None:
+    assert pk.amount_ok(mode, n, pending) is ok
