@@ -137,11 +137,11 @@ class StageScreen(PolledScreen):
         """Move to the mode `event` leads to, with its data; the key bar follows."""
         self.mode = mode = next_mode(self.mode, event)
         if mode in WITH_ORDER:
-            self.target = order or self.target
+            self.target = order if order is not None else self.target
         else:
             self.target = None
         if mode in (Mode.CONFIRM, Mode.SAVING):
-            self.location = location or self.location
+            self.location = location if location is not None else self.location
         else:
             self.location = None
         o = self.target
