@@ -12,6 +12,7 @@ confirms. Everything rejected: the backend closes the order and refunds it. Esc 
 
 from __future__ import annotations
 
+import logging
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -22,6 +23,7 @@ from storeassist_tui.client import (
     CHECKIN_NOTE_MAX,
     DISPENSE,
     BackendError,
+    BackendUnavailable,
     Line,
     OrderDetail,
     StoreInfo,
@@ -30,10 +32,13 @@ from storeassist_tui.client import (
 from storeassist_tui.order_status import OrderStatus
 from storeassist_tui.scanning import Entry
 from storeassist_tui.screens import StoreScreen, bottom_bars
+from storeassist_tui.screens.handoff_modes import STEPS, Event, Mode, Rules, handles, next_mode
 from storeassist_tui.screens.order_text import handoff_info, handoff_line, now_utc, plural, zone
 from storeassist_tui.screens.pick_text import first_name, money
 from storeassist_tui.widgets import FormLines, Hint, KeyBar, ScanField, TitleBar
 from storeassist_tui.widgets.rows import RowList
+
+log = logging.getLogger(__name__)
 
 HINTS = [Hint("F1", "Hand off", "F1", "Give"), Hint("F2", "Reject", "F2", "Rej"),
          Hint("F3", "Check in", "F3", "In"), Hint("Esc", "Back", "Esc", "Back")]
@@ -67,11 +72,8 @@ class HandoffOrderScreen(StoreScreen):
         super().__init__()
         self.order, self.store = order, store
         self.rejected: dict[int, int] = {}
-        self.rejecting = False
-        self.steps: list[str] = []  # what is left before the hand-off: "all_rejected", "id", "sign", "confirm"
-        self.id_checked = False
+        self.mode = Mode.BROWSE  # what keys and typed text mean now (handoff_modes)
         self.signature = ""
-        self.checking_in = False
 
     def compose(self) -> ComposeResult:
         o = self.order
@@ -97,47 +99,73 @@ class HandoffOrderScreen(StoreScreen):
         self.query_one("#info", FormLines).set_rows(handoff_info(self.order, now_utc(), zone(self.store.timezone)))
         self.lines.set_items(self.order.lines)  # a line not found at all shows too: the customer asks
 
+    # Modes
+    @property
+    def rules(self) -> Rules:
+        picked = sum(ln.picked for ln in self.order.lines)
+        return Rules(id_check=self.store.id_check_required, signature=self.store.signature_required,
+                     all_rejected=bool(picked) and sum(self.rejected.values()) >= picked)
+
+    def _go(self, event: Event) -> Mode:
+        """Move to the mode `event` leads to; the key bar follows."""
+        self.mode = next_mode(self.mode, event, self.rules)
+        if (hints := self._mode_hints(self.mode)) is not None:
+            self.query_one(KeyBar).set_hints(hints)
+        return self.mode
+
+    def _mode_hints(self, mode: Mode) -> list[Hint] | None:
+        if mode is Mode.BROWSE:
+            return HINTS
+        if mode is Mode.REJECTING:
+            return REJECT_HINTS
+        if mode is Mode.CHECKING_IN:
+            return CHECKIN_HINTS if self.store.curbside_enabled else STEP_HINTS
+        if mode is Mode.SIGNATURE:
+            return SIGN_HINTS
+        if mode in STEPS:
+            return STEP_HINTS
+        return None  # handing off, or gone: the keys stay as they were
+
     # Keys
     def action_move(self, delta: int) -> None:
         self.lines.move(delta)
 
     def action_back(self) -> None:
-        if self.steps:
-            self._cancel_steps("Not handed off")
-        elif self.checking_in:
-            self.checking_in = False
-            self._hints(HINTS)
-            self.say("Not checked in")
-        elif self.rejecting:
-            self.action_reject()  # ends rejecting; what was rejected stays (it says so)
-        else:
+        before = self.mode
+        if self._go(Event.BACK) is Mode.LEFT:
             self.app.pop_screen()
+        elif before in STEPS:
+            self.say("Not handed off")
+        elif before is Mode.CHECKING_IN:
+            self.say("Not checked in")
+        elif before is Mode.REJECTING:
+            self._say_rejected()  # what was rejected stays: it says so
 
     def action_reject(self) -> None:
-        if self.steps or self.checking_in:
+        if not handles(self.mode, Event.REJECT):
             return
         if not self.store.rejection_allowed:
             self.fail(("This store does not allow rejecting items at pickup", "No rejecting here", "Not allowed"))
             return
-        self.rejecting = not self.rejecting
-        self._hints(REJECT_HINTS if self.rejecting else HINTS)
-        if self.rejecting:
+        if self._go(Event.REJECT) is Mode.REJECTING:
             self.ask(("Reject: Up/Down to the item, type how many, Enter. F2 when done",
                       "Reject: type qty, Enter; F2 done", "Qty, Enter"))
         else:
-            units = sum(self.rejected.values())
-            self.say((f"{plural(units, 'unit')} rejected: F1 hands off the rest", f"{units} rejected: F1 hands off",
-                      f"{units} rejected") if units else "Nothing rejected")
+            self._say_rejected()
+
+    def _say_rejected(self) -> None:
+        units = sum(self.rejected.values())
+        self.say((f"{plural(units, 'unit')} rejected: F1 hands off the rest", f"{units} rejected: F1 hands off",
+                  f"{units} rejected") if units else "Nothing rejected")
 
     def action_check_in(self) -> None:
-        if self.steps or self.rejecting:
+        if not handles(self.mode, Event.CHECK_IN):
             return
         if not self.store_app.may(DISPENSE):
             self.fail(self.store_app.role_refusal("hand off orders"))
             return
+        self._go(Event.CHECK_IN)
         name = first_name(self.order.customer_name)
-        self.checking_in = True
-        self._hints(CHECKIN_HINTS if self.store.curbside_enabled else STEP_HINTS)
         spots = f" ({', '.join(self.store.parking_spots[:6])})" if self.store.parking_spots else ""
         if self.store.curbside_enabled:
             self.ask((f"Check in {name}: Enter = in store, or scan / type the parking spot{spots}",
@@ -145,40 +173,23 @@ class HandoffOrderScreen(StoreScreen):
         else:
             self.ask((f"Check in {name} in store: Enter = yes", "Check in: Enter = yes", "Enter"))
 
-    def action_hand_off(self) -> None:
-        if self.steps or self.checking_in:
+    async def action_hand_off(self) -> None:
+        if not handles(self.mode, Event.HAND_OFF):
             return
         if not self.store_app.may(DISPENSE):
             self.fail(self.store_app.role_refusal("hand off orders"))  # before the customer signs
             return
-        self.rejecting = False
-        picked = sum(ln.picked for ln in self.order.lines)
-        steps = []
-        if picked and sum(self.rejected.values()) >= picked:
-            steps.append("all_rejected")  # nothing is handed over: no ID, no signature
-        else:
-            if self.store.id_check_required:
-                steps.append("id")
-            if self.store.signature_required:
-                steps.append("sign")
-            else:
-                steps.append("confirm")  # one Enter, so a stray F1 never hands over an order
-        self.steps, self.id_checked = steps, False
-        self._next_step()
+        await self._step_done(Event.HAND_OFF)
 
     async def action_enter(self) -> None:
-        if self.checking_in:
+        mode = self.mode
+        if mode is Mode.CHECKING_IN:
             await self._check_in("")
-        elif self.steps:
-            step = self.steps[0]
-            if step == "sign":
-                self.fail(("The customer types their name first, then Enter", "Type the name first", "Name?"))
-                return
-            if step == "id":
-                self.id_checked = True
-            self.steps.pop(0)
-            await self._after_step()
-        elif self.rejecting:
+        elif mode is Mode.SIGNATURE:
+            self.fail(("The customer types their name first, then Enter", "Type the name first", "Name?"))
+        elif mode in STEPS:
+            await self._step_done(Event.ENTER)
+        elif mode is Mode.REJECTING:
             self.fail(("Type how many to reject, then Enter", "Type a quantity", "Qty?"))
         else:
             self.say(("F1 hands off, F2 rejects items, Esc goes back", "F1 hand off, F2 reject", "F1 or F2"))
@@ -189,9 +200,10 @@ class HandoffOrderScreen(StoreScreen):
         if entry.too_long:
             self.fail(f"Too long ({entry.too_long} characters)")
             return
-        if self.checking_in:
+        mode = self.mode
+        if mode is Mode.CHECKING_IN:
             await self._check_in(text)
-        elif self.steps and self.steps[0] == "sign":
+        elif mode is Mode.SIGNATURE:
             if not entry.manual:  # a scanner burst is never the customer typing their name
                 self.fail(("A scan is not a signature: the customer types their name", "Type the name, not a scan",
                            "Type name"))
@@ -200,11 +212,10 @@ class HandoffOrderScreen(StoreScreen):
                 self.fail(("A signature is the customer's name in letters", "Type the name", "Name?"))
                 return
             self.signature = text[:100]
-            self.steps.pop(0)
-            await self._after_step()
-        elif self.steps:
+            await self._step_done(Event.SIGNED)
+        elif mode in STEPS:
             self.fail(("Enter = yes, Esc = no", "Enter or Esc", "Enter/Esc"))
-        elif self.rejecting:
+        elif mode is Mode.REJECTING:
             self._set_rejected(text)
         else:
             self.fail(("Press F2 to reject items, F1 to hand off", "F2 reject, F1 hand off", "F1/F2"))
@@ -226,53 +237,51 @@ class HandoffOrderScreen(StoreScreen):
                   f"{text} rejected ({units} in all)", f"{units} rejected"))
         self.lines.move(1)
 
-    def _hints(self, hints: list[Hint]) -> None:
-        self.query_one(KeyBar).set_hints(hints)
-
-    def _cancel_steps(self, why: str) -> None:
-        self.steps = []
-        self._hints(HINTS)
-        self.say(why)
-
-    def _next_step(self) -> None:
-        o, step = self.order, self.steps[0]
-        self._hints(SIGN_HINTS if step == "sign" else STEP_HINTS)
+    def _ask_step(self) -> None:
+        """The question of the step the hand-off is at."""
+        o, mode = self.order, self.mode
         rejected = sum(self.rejected.values())
-        if step == "all_rejected":
+        if mode is Mode.CLOSE_ALL_REJECTED:
             self.ask((f"Every item rejected: {o.number} is closed and refunded. Enter = yes, Esc = no",
                       "All rejected: close and refund? Enter", "Close? Enter"), kind="confirm", bell=True)
-        elif step == "id":
+        elif mode is Mode.ID_CHECK:
             self.ask(("Check the customer's photo ID, then Enter (Esc = not checked)", "Check ID, then Enter",
                       "ID? Enter"), kind="confirm")
-        elif step == "sign":
+        elif mode is Mode.SIGNATURE:
             self.ask((f"Signature: {first_name(o.customer_name)} types their name, then Enter",
                       "Customer types name, Enter", "Name, Enter"))
-        else:
+        elif mode is Mode.CONFIRM:
             units = sum(ln.picked for ln in o.lines) - rejected
             less = f", {rejected} rejected" if rejected else ""
             self.ask((f"Hand {plural(units, 'unit')}{less} to {o.customer_name}? Enter = yes, Esc = no",
                       f"Hand off {plural(units, 'unit')}? Enter", "Enter = yes"), kind="confirm")
 
-    async def _after_step(self) -> None:
-        if self.steps:
-            self._next_step()
-            return
-        await self._dispense()
+    async def _step_done(self, event: Event) -> None:
+        """On to the next step, or the hand-off itself once none is left."""
+        if self._go(event) is Mode.HANDING_OFF:
+            await self._dispense()
+        else:
+            self._ask_step()
 
     async def _dispense(self) -> None:
         o, client, rid = self.order, self.store_app.client, new_request_id()
         rejected = {k: v for k, v in self.rejected.items() if v}
-        signature = self.signature
+        signature, id_checked = self.signature, self.rules.id_checked
         try:
             done = await self.until_committed(
-                lambda: client.dispense(o.id, rejected=rejected, signature=signature, id_checked=self.id_checked,
+                lambda: client.dispense(o.id, rejected=rejected, signature=signature, id_checked=id_checked,
                                         request_id=rid), f"hand-off of {o.number}")
         except BackendError as exc:
             if await self.leave_if_canceled(exc):
                 return
-            self._cancel_steps("Not handed off")
+            self._go(Event.NOT_HANDED_OFF)
+            self.say("Not handed off")
             self.fail(exc)
             return
+        except BaseException:
+            self._go(Event.NOT_HANDED_OFF)  # not saved (stopped waiting, or a bug): F1 starts again
+            raise
+        self._go(Event.HANDED_OFF)
         refunded = sum(r.amount_cents for r in done.refunds if r.reason in ("rejected", "canceled") and r.state == "issued")
         if done.status == OrderStatus.DISPENSED:
             units = sum(ln.dispensed for ln in done.lines)
@@ -306,12 +315,13 @@ class HandoffOrderScreen(StoreScreen):
         except BaseException:
             arrivals.unquiet(o.id)
             raise
-        self.checking_in = False  # done: a later Enter must never check in again
-        self._hints(HINTS)
+        self._go(Event.CHECKED_IN)
         try:
             self.order = await client.order(o.id)
-        except Exception as exc:  # noqa: BLE001 - the check-in is saved; the detail refreshes later
-            self.log.warning(f"after check-in: {exc!r}")
+        except (BackendUnavailable, BackendError) as exc:  # the check-in is saved; the detail refreshes later
+            log.warning("after check-in of %s: %r", o.number, exc)
+        except Exception:  # a bug here must not make a saved check-in look failed: logged, not shown
+            log.exception("after check-in of %s", o.number)
         self._show()
         where = f"at spot {self.order.checkin.spot}" if self.order.checkin and self.order.checkin.spot else "in store"
         self.say((f"{first_name(o.customer_name)} checked in {where}: F1 hands off", f"Checked in {where}",

@@ -14,6 +14,7 @@ made meanwhile wait their turn, in order.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable
 from typing import Any, ClassVar
 
@@ -38,6 +39,16 @@ from storeassist_tui.order_status import OrderStatus
 from storeassist_tui.scanning import Entry
 from storeassist_tui.screens import StoreScreen, bottom_bars
 from storeassist_tui.screens.pick_done import PickDoneScreen
+from storeassist_tui.screens.pick_modes import (
+    QUESTIONS,
+    Event,
+    Mode,
+    Progress,
+    amount_ok,
+    handles,
+    is_amount,
+    next_mode,
+)
 from storeassist_tui.screens.pick_text import (
     detail_forms,
     done_of,
@@ -49,6 +60,8 @@ from storeassist_tui.screens.pick_text import (
 )
 from storeassist_tui.widgets import AsciiProgress, FormLines, Hint, KeyBar, ScanField, TitleBar
 from storeassist_tui.widgets.bars import REVERSE
+
+log = logging.getLogger(__name__)
 
 HINTS = [
     Hint("F1", "Qty", "F1", "Qty"),
@@ -139,8 +152,8 @@ class PickWalkScreen(StoreScreen):
         self.skipped: set[WalkKey] = set()
         self.resume_at: WalkKey | None = None  # from the timelines (load_history)
         self.cursor = 0
-        self.mode = ""  # "", "quantity" or "not_found": what a typed number means
-        self.multiplier = 1  # units the next scan counts (F1)
+        self.mode = Mode.SCAN  # what keys, typed numbers and scans mean now (pick_modes)
+        self.multiplier = 1  # units the next scan counts: more than 1 only in ARMED (set by `_go`)
 
     # State ------------------------------------------------------------------------------------
     @property
@@ -192,8 +205,11 @@ class PickWalkScreen(StoreScreen):
                         self.skipped.discard(key)
                     if last is None or e.at >= last[0]:  # type: ignore[operator]
                         last = (e.at, key)
-        except Exception as exc:  # noqa: BLE001 - the history only places the cursor
-            self.log.warning(f"walk history: {exc!r}")
+        except (BackendUnavailable, BackendError) as exc:  # the history only places the cursor
+            log.warning("walk history: %r", exc)
+            return
+        except Exception:  # nor does a bug in reading it keep the walk from opening
+            log.exception("walk history")
             return
         if last is not None and last[1] in self.keys:
             self.resume_at = last[1]
@@ -246,51 +262,62 @@ class PickWalkScreen(StoreScreen):
         self._update_field()
 
     def _update_field(self) -> None:
-        scan = self.query_one(ScanField)
-        if self.mode == "quantity":
+        scan, mode = self.query_one(ScanField), self.mode
+        if mode is Mode.QUANTITY:
             scan.set_labels("How many units (then scan one):", "How many:", "Qty:")
-        elif self.mode == "not_found":
+        elif mode is Mode.NOT_FOUND:
             scan.set_labels("Not found - how many (Enter = all):", "Not found, how many:", "NF qty:")
-        elif self.multiplier > 1:
+        elif mode is Mode.ARMED:
             scan.set_labels(f"Scan item (counts {self.multiplier}):", f"Scan (x{self.multiplier}):",
                             f"x{self.multiplier}:")
         else:
             scan.set_labels("Scan item or type SKU:", "Scan item:", "Item:")
-        hints = {"": HINTS, "finish": FINISH_HINTS}.get(self.mode, PROMPT_HINTS)
+        if mode is Mode.FINISH_CONFIRM:
+            hints = FINISH_HINTS
+        elif mode in QUESTIONS:
+            hints = PROMPT_HINTS
+        else:
+            hints = HINTS
         self.query_one(KeyBar).set_hints(hints)
 
-    def _set_mode(self, mode: str) -> None:
-        if self.mode and not mode and (bar := self.message_bar):
-            bar.clear("prompt")  # the question goes with the mode it asked for
-        self.mode = mode
+    def _go(self, event: Event, *, amount: int = 1, progress: Progress | None = None) -> Mode:
+        """Move to the mode `event` leads to (`amount`: the count ARMED starts with); the scan
+        field and the key bar follow, and a question goes with the mode that asked it."""
+        before = self.mode
+        self.mode = mode = next_mode(before, event, progress)
+        if mode is not Mode.ARMED:
+            self.multiplier = 1
+        elif before is not Mode.ARMED:
+            self.multiplier = amount
+        if before in QUESTIONS and mode not in QUESTIONS and (bar := self.message_bar):
+            bar.clear("prompt")
         self._update_field()
+        return mode
 
     # Keys ---------------------------------------------------------------------------------------
     def action_move(self, delta: int) -> None:
-        if self.keys:
+        if self.keys and handles(self.mode, Event.MOVE):
             self.cursor = max(0, min(self.cursor + delta, len(self.keys) - 1))
-            self.multiplier = 1
-            self._set_mode("")
+            self._go(Event.MOVE)
             self._refresh_all()
 
     def action_back(self) -> None:
-        if self.mode or self.multiplier > 1:
-            self.multiplier = 1
-            self._set_mode("")
-            self.say("Cancelled")
+        if not handles(self.mode, Event.BACK):
             return
-        self.app.pop_screen()
+        if self._go(Event.BACK) is Mode.LEFT:
+            self.app.pop_screen()
+        else:
+            self.say("Cancelled")
 
     def action_quantity(self) -> None:
         key = self.current
-        if key is None:
+        if key is None or not handles(self.mode, Event.QUANTITY):
             return
         pending = self.line(key).pending
         if pending < 2:
             self.fail("One unit or none left on this line: just scan it" if pending else "This line is done")
             return
-        self.multiplier = 1
-        self._set_mode("quantity")
+        self._go(Event.QUANTITY)
         self.say((f"Type 2 to {pending}, Enter; then scan the item once", f"Type 2-{pending}, Enter, scan",
                   f"2-{pending}, Enter"))
 
@@ -313,6 +340,8 @@ class PickWalkScreen(StoreScreen):
             self._refresh_all()
 
     async def action_not_found(self) -> None:
+        if not handles(self.mode, Event.NOT_FOUND):
+            return
         await self.refresh_orders()
         key = self.current
         if key is None:
@@ -321,8 +350,7 @@ class PickWalkScreen(StoreScreen):
         if not line.pending:
             self.fail("Nothing left on this line")
             return
-        self.multiplier = 1
-        self._set_mode("not_found")
+        self._go(Event.NOT_FOUND)
         what, p = line.description[:24], line.pending
         order = self.orders[key[0]]
         # The last units of an order the backend would close when finished (nothing picked): the
@@ -341,27 +369,25 @@ class PickWalkScreen(StoreScreen):
 
     async def action_enter(self) -> None:
         """Enter with nothing typed: confirms a not-found of everything left; else nothing."""
-        if self.mode == "not_found" and (key := self.current) is not None:
+        if self.mode is Mode.NOT_FOUND and (key := self.current) is not None:
             pending = self.line(key).pending
-            self._set_mode("")
+            self._go(Event.ENTER)
             await self._not_found(key, pending)
-        elif self.mode == "quantity":
+        elif self.mode is Mode.QUANTITY:
             self.fail("Type how many units, then Enter (Esc cancels)")
         else:
             self.say(("Scan an item, or type its SKU and Enter", "Scan an item", "Scan"))
 
     async def action_skip(self) -> None:
         key = self.current
-        if key is None:
+        if key is None or not handles(self.mode, Event.SKIP):
             return
-        self.multiplier = 1
-        self._set_mode("")
+        self._go(Event.SKIP)
         await self._skip(key)
 
     async def action_finish(self) -> None:
-        self.multiplier = 1
-        if self.mode != "finish":
-            self._set_mode("")
+        if not handles(self.mode, Event.FINISH):
+            return
         await self.refresh_orders()
         await self._finish()
 
@@ -375,33 +401,27 @@ class PickWalkScreen(StoreScreen):
             self.fail("Nothing readable was scanned")
             return
         mode = self.mode
-        if mode in ("quantity", "not_found") and text.isdigit() and len(text) <= 3:
-            self._set_mode("")
+        if is_amount(mode, text):
             key = self.current
             if key is None:
                 return
             n, pending = int(text), self.line(key).pending
-            if mode == "quantity":
-                if not 2 <= n <= pending:
+            if not amount_ok(mode, n, pending):
+                if mode is Mode.QUANTITY:
                     self.fail(f"Give 2 to {pending} units")
-                    self._set_mode("quantity")
-                    return
-                self.multiplier = n
-                self._update_field()
+                else:
+                    self.fail(f"Give 1 to {pending} units" if pending > 1 else "Only 1 left: Enter marks it not found")
+                return
+            self._go(Event.AMOUNT, amount=n)
+            if mode is Mode.QUANTITY:
                 self.say((f"Now scan the item once: it counts {n} units", f"Scan it once: counts {n} units",
                           f"Scan once: x{n}"))
             else:
-                if not 1 <= n <= pending:
-                    self.fail(f"Give 1 to {pending} units" if pending > 1 else "Only 1 left: Enter marks it not found")
-                    self._set_mode("not_found")
-                    return
                 await self._not_found(key, n)
             return
-        if mode:
-            self._set_mode("")  # a scan instead of a number: the question is dropped, the scan counts
-            if bar := self.message_bar:
-                bar.clear("prompt")
-        await self._scan(text, entry.kind, entry.request_id)
+        quantity = self.multiplier
+        self._go(Event.SCAN)  # a scan instead of a number: the question is dropped, the scan counts
+        await self._scan(text, entry.kind, entry.request_id, quantity)
 
     def held_request(self, entry: Entry) -> tuple[str, dict[str, Any], str] | None:
         text = entry.text.strip()
@@ -409,8 +429,7 @@ class PickWalkScreen(StoreScreen):
             return None
         return SCAN_PATH, scan_body(self.order_ids, text, entry.kind), f"scan {text[:20]}"
 
-    async def _scan(self, code: str, kind: str, request_id: str = "") -> None:
-        quantity, self.multiplier = self.multiplier, 1
+    async def _scan(self, code: str, kind: str, request_id: str = "", quantity: int = 1) -> None:
         key = self.current
         request_id = request_id or new_request_id()  # one id for every retry of this scan
         client = self.store_app.client
@@ -422,7 +441,6 @@ class PickWalkScreen(StoreScreen):
         except BackendError as exc:
             if await self.leave_if_canceled(exc):
                 return
-            self._update_field()
             if exc.code in ("over_pick", "wrong_state"):
                 await self.refresh_orders()  # done elsewhere meanwhile: show it as it is
             if exc.code == "unknown_code" and not is_item_code(code):
@@ -499,37 +517,41 @@ class PickWalkScreen(StoreScreen):
 
     async def _finish(self) -> None:
         done, total = self.units
-        if done < total:
+        empty = [self.orders[i].number for i in self.order_ids if self.orders[i].closes_when_finished]
+        mode = self._go(Event.FINISH, progress=Progress(left=total - done, closes=bool(empty)))
+        if mode is Mode.SCAN:
             left = total - done
             self.fail((f"{left} units left: scan them or mark them not found (F2)",
                        f"{left} left: scan or F2 not found", f"{left} left"))
             return
-        empty = [self.orders[i].number for i in self.order_ids if self.orders[i].closes_when_finished]
-        if empty and self.mode != "finish":
-            self._set_mode("finish")
+        if mode is Mode.FINISH_CONFIRM:
             what = empty[0] if len(empty) == 1 else f"{len(empty)} orders"
             self.ask((f"Nothing of {what} was found: finishing closes it and refunds the customer. "
                       "F4 again = yes, Esc = no", f"Nothing of {what} found: F4 again closes and refunds it",
                       "F4 again = close"), bell=True)
             return
-        self._set_mode("")
         client = self.store_app.client
         finished: list[OrderDetail] = []
-        for oid in self.order_ids:
-            if self.orders[oid].status != OrderStatus.PICKING:
-                finished.append(self.orders[oid])
-                continue
-            request_id = new_request_id()
+        try:
+            for oid in self.order_ids:
+                if self.orders[oid].status != OrderStatus.PICKING:
+                    finished.append(self.orders[oid])
+                    continue
+                request_id = new_request_id()
 
-            def finish(oid: int = oid, rid: str = request_id) -> Awaitable[OrderDetail]:
-                return client.finish_pick(oid, request_id=rid)
-            try:
+                def finish(oid: int = oid, rid: str = request_id) -> Awaitable[OrderDetail]:
+                    return client.finish_pick(oid, request_id=rid)
                 order = await self.until_committed(finish, "finish")
-            except BackendError as exc:
-                if await self.leave_if_canceled(exc):
-                    return
-                self.fail(exc)
+                self.orders[oid] = order
+                finished.append(order)
+        except BackendError as exc:
+            if await self.leave_if_canceled(exc):
                 return
-            self.orders[oid] = order
-            finished.append(order)
+            self._go(Event.NOT_FINISHED)
+            self.fail(exc)
+            return
+        except BaseException:
+            self._go(Event.NOT_FINISHED)  # stopped waiting (or a bug): F4 tries again
+            raise
+        self._go(Event.FINISHED)
         await self.app.switch_screen(PickDoneScreen(finished, [self.tote(o.id) for o in finished]))

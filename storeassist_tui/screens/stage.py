@@ -11,22 +11,34 @@ other. Esc steps back: the location, then the order, then the screen.
 
 from __future__ import annotations
 
+import logging
 from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 
-from storeassist_tui.client import PICK, BackendError, OrderDetail, OrderSummary, StageQueue, new_request_id
+from storeassist_tui.client import (
+    PICK,
+    BackendError,
+    BackendUnavailable,
+    OrderDetail,
+    OrderSummary,
+    StageQueue,
+    new_request_id,
+)
 from storeassist_tui.order_status import OrderStatus, word
 from storeassist_tui.scanning import Entry
 from storeassist_tui.screens import bottom_bars, list_keys
 from storeassist_tui.screens.order_text import now_utc, plural, stage_row
 from storeassist_tui.screens.pick_text import money
 from storeassist_tui.screens.polled import PolledScreen
+from storeassist_tui.screens.stage_modes import WITH_ORDER, Event, Mode, handles, is_bags, next_mode
 from storeassist_tui.services.messages import QueueChanged
 from storeassist_tui.widgets import FitLabel, Hint, KeyBar, ScanField, TitleBar
 from storeassist_tui.widgets.rows import RowList
+
+log = logging.getLogger(__name__)
 
 HINTS = [
     Hint("Enter", "Choose", "Ent", "Pick"),
@@ -59,6 +71,9 @@ class StageScreen(PolledScreen):
         self.queue: StageQueue | None = None
         self.showing_staged = False
         self.focus_ids = list(focus or [])  # just picked: staged one after the other
+        self.mode = Mode.BROWSE  # what keys and scans mean now (stage_modes)
+        # The mode's data, set and cleared only by `_go`: the order (LOCATION, CONFIRM, SAVING)
+        # and where it goes (CONFIRM, SAVING).
         self.target: OrderSummary | None = None
         self.location: Entry | None = None
 
@@ -84,7 +99,7 @@ class StageScreen(PolledScreen):
         first = self.queue is None
         self.queue = queue
         self._show_list()
-        if first and self.focus_ids and self.target is None:
+        if first and self.focus_ids and self.mode is Mode.BROWSE:
             self._next_focus()
 
     def _show_list(self) -> None:
@@ -115,47 +130,77 @@ class StageScreen(PolledScreen):
                 self._choose(o)
                 return
             self.focus_ids.pop(0)
-        self._drop_target()
+        self._go(Event.DROP)
+
+    # Modes
+    def _go(self, event: Event, *, order: OrderSummary | None = None, location: Entry | None = None) -> Mode:
+        """Move to the mode `event` leads to, with its data; the key bar follows."""
+        self.mode = mode = next_mode(self.mode, event)
+        if mode in WITH_ORDER:
+            self.target = order if order is not None else self.target
+        else:
+            self.target = None
+        if mode in (Mode.CONFIRM, Mode.SAVING):
+            self.location = location if location is not None else self.location
+        else:
+            self.location = None
+        o = self.target
+        if mode is Mode.BROWSE:
+            self.query_one(KeyBar).set_hints(HINTS)
+            if bar := self.message_bar:
+                bar.clear("prompt")
+        elif mode is Mode.LOCATION:
+            self.query_one(KeyBar).set_hints(LOCATION_HINTS)
+        elif mode is Mode.CONFIRM and o is not None:
+            self.query_one(KeyBar).set_hints(MOVE_HINTS if o.status == OrderStatus.STAGED else CONFIRM_HINTS)
+        return mode
 
     # Keys
     def action_move(self, delta: int) -> None:
-        if self.target is None:
+        if handles(self.mode, Event.MOVE):
             self.rows.move(delta)
 
     def action_page(self, direction: int) -> None:
-        if self.target is None:
+        if handles(self.mode, Event.MOVE):
             self.rows.page(direction)
 
     def action_switch(self) -> None:
-        if self.target is not None:
+        if not handles(self.mode, Event.SWITCH):
+            return
+        if self.mode is not Mode.BROWSE:
             self.focus_ids = []
-            self._drop_target()
+            self._go(Event.SWITCH)
             self.say("Not staged")
         self.showing_staged = not self.showing_staged
         self._show_list()
 
     async def action_choose(self) -> None:
-        if self.location is not None:
+        if self.mode is Mode.CONFIRM:
             await self._commit(None)
-        elif self.target is not None:
+        elif self.mode is Mode.LOCATION:
+            self._go(Event.ENTER)
             self._ask_location()  # Enter with nothing scanned: the question again
+        elif self.mode is not Mode.BROWSE:
+            return
         elif (o := self.rows.current) is not None:
             self._choose(o)
         else:
             self.fail("Nothing to stage")
 
     def action_back(self) -> None:
-        if self.location is not None:
-            self.location = None
-            self._ask_location()
-        elif self.target is not None:
-            self.focus_ids = []
-            self._drop_target()
-            self.say("Not staged")
-        else:
+        before = self.mode
+        after = self._go(Event.BACK)
+        if after is Mode.LEFT:
             self.app.pop_screen()
+        elif before is Mode.CONFIRM:
+            self._ask_location()
+        elif before is Mode.LOCATION:
+            self.focus_ids = []
+            self.say("Not staged")
 
     def _choose(self, o: OrderSummary) -> None:
+        if not handles(self.mode, Event.CHOOSE):
+            return
         if not self.store_app.may(PICK):
             self.fail(self.store_app.role_refusal("stage orders"))  # staging is part of picking
             return
@@ -166,20 +211,13 @@ class StageScreen(PolledScreen):
             self.showing_staged = False
             self._show_list()
         self.rows.go_to(o.id)
-        self.target, self.location = o, None
+        self._go(Event.CHOOSE, order=o)
         self._ask_location()
-
-    def _drop_target(self) -> None:
-        self.target, self.location = None, None
-        self.query_one(KeyBar).set_hints(HINTS)
-        if bar := self.message_bar:
-            bar.clear("prompt")
 
     def _ask_location(self, done: str = "") -> None:
         """Ask where the chosen order goes; `done` says what the last one became, first."""
         o = self.target
         assert o is not None
-        self.query_one(KeyBar).set_hints(LOCATION_HINTS)
         if o.status == OrderStatus.STAGED:
             self.ask((f"{done}Move {o.number} (now at {o.staging_location}): scan or type the new location",
                       f"{done}Move {o.number}: new location?", "New location?"))
@@ -190,7 +228,6 @@ class StageScreen(PolledScreen):
     def _ask_confirm(self) -> None:
         o, loc = self.target, self.location
         assert o is not None and loc is not None
-        self.query_one(KeyBar).set_hints(MOVE_HINTS if o.status == OrderStatus.STAGED else CONFIRM_HINTS)
         verb = f"Move {o.number} to" if o.status == OrderStatus.STAGED else f"Stage {o.number} at"
         bags = "" if o.status == OrderStatus.STAGED else "; type bags first (e.g. 2 Enter)"
         self.ask((f"{verb} {loc.text}? Enter = yes{bags}; Esc = no", f"{verb} {loc.text}? Enter", "Enter = yes"),
@@ -210,19 +247,17 @@ class StageScreen(PolledScreen):
         if known is not None:
             self._choose(known)
             return
-        # Typed digits at the question are bags; a scanned label (even "14") is another location.
-        if self.location is not None and entry.manual and text.isascii() and text.isdigit() \
-                and self.target is not None and self.target.status == OrderStatus.PICKED:
+        staging = self.target is not None and self.target.status == OrderStatus.PICKED
+        if is_bags(self.mode, text, manual=entry.manual, staging=staging):
             if int(text) > 99:
                 self.fail(("Bags: 0 to 99 (or Esc and scan another location)", "Bags: 0 to 99", "0-99"))
                 return
             await self._commit(int(text))
-            return
-        if self.target is None:
+        elif self.mode is Mode.BROWSE:
             await self._look_up(text)
-            return
-        self.location = entry
-        self._ask_confirm()
+        elif handles(self.mode, Event.LOCATION):
+            self._go(Event.LOCATION, location=entry)
+            self._ask_confirm()
 
     async def _look_up(self, number: str) -> None:
         """An order not in the lists shown (another page, or just picked elsewhere)."""
@@ -240,6 +275,7 @@ class StageScreen(PolledScreen):
         assert o is not None and loc is not None
         client, rid, how = self.store_app.client, new_request_id(), "manual" if loc.manual else "scan"
         restage = o.status == OrderStatus.STAGED
+        self._go(Event.ENTER if bags is None else Event.BAGS)
         try:
             if restage:
                 done: OrderDetail = await self.until_committed(
@@ -248,11 +284,14 @@ class StageScreen(PolledScreen):
                 done = await self.until_committed(
                     lambda: client.stage(o.id, loc.text, bags=bags, entry=how, request_id=rid), f"staging {o.number}")
         except BackendError as exc:
-            self.location = None
+            self._go(Event.REFUSED)
             self._ask_location()
             self.fail(exc)
             return
-        self._drop_target()
+        except BaseException:
+            self._go(Event.NOT_SAVED)  # stopped waiting (or a bug): Enter asks the backend again
+            raise
+        self._go(Event.SAVED)
         if self.focus_ids and self.focus_ids[0] == o.id:
             self.focus_ids.pop(0)
         refund = sum(r.amount_cents for r in done.refunds if r.reason == "not_found" and r.state == "issued")
@@ -273,5 +312,7 @@ class StageScreen(PolledScreen):
     async def refresh_now(self) -> None:
         try:
             self._show(await self._fetch())
-        except Exception as exc:  # noqa: BLE001 - the poll shows the list again soon
-            self.log.warning(f"stage list: {exc!r}")
+        except (BackendUnavailable, BackendError) as exc:  # the poll shows the list again soon
+            log.warning("stage list: %r", exc)
+        except Exception:  # what was saved is said already: a bug here is logged, not shown over it
+            log.exception("stage list")
