@@ -40,7 +40,7 @@ def scroll_mark(row: int, top: int, rows: int, height: int) -> str:
 
 class RowList(Widget, Generic[T]):
     """Items drawn by `row(item, width)`; `key(item)` keeps the cursor on its item across updates.
-    `total` may exceed the items held (a paged list): `on_need(index)` asks for what is missing."""
+    A paged list hands over its rows with `set_source` (a row is None until its page comes)."""
 
     DEFAULT_CSS = """
     RowList { height: 1fr; width: 1fr; text-wrap: nowrap; text-overflow: clip; }
