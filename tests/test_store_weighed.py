@@ -104,6 +104,8 @@ def test_a_label_past_the_tolerance_or_without_a_weight_is_refused_and_changes_n
         scan(demo_db, pat, order, GTIN)  # the item's own barcode carries no weight
     with pytest.raises(InvalidInput, match="scale label"):
         picking.record_scan(demo_db, pat, [order.id], gs1_label(kg="0.020"), rid(), quantity=2)
+    with pytest.raises(InvalidInput, match="The label of Cheddar by weight weighs nothing: scan it again"):
+        scan(demo_db, pat, order, price_label(0))
     line = cheese(queries.get_order(demo_db, pat, order.id))
     assert (line.picked, line.weight_picked_milli) == (0, 2205)
 

@@ -204,9 +204,11 @@ def _add_weight(tx: Tx, o: Order, ln: OrderLine, scan: barcodes.Scan | None, tex
     milli = weights.scan_milli(scan, ln.uom, ln.unit_price_cents) if scan is not None else None
     if milli is None or quantity != 1:
         raise InvalidInput(f"Weighed item: scan the scale label of {ln.description[:30]} (weight or price)")
+    if milli < 1:
+        raise InvalidInput(f"The label of {ln.description[:30]} weighs nothing: scan it again or weigh it again")
     low, high = weight_bounds(tx, o, ln)
     total = ln.weight_picked_milli + milli
-    if milli < 1 or total > high:
+    if total > high:
         raise OverPick(f"Over weight: {weights.shown(total, ln.uom)} is more than "
                        f"{weights.shown(ln.weight_milli, ln.uom)} ordered allows (at most {weights.shown(high, ln.uom)})")
     tx.lock(o)
