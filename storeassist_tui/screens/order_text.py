@@ -191,7 +191,7 @@ def detail_rows(o: OrderDetail, events: list[TimelineEntry], now: datetime, tz: 
     if o.refunds:
         rows.append(["Refunds:"])
         for r in o.refunds:
-            rows.append([f" {money(r.amount_cents)} {r.reason.replace('_', ' ')} x{r.quantity}, {r.state}",
+            rows.append([f" {money(r.amount_cents)} {r.reason.replace('_', ' ')}{f' x{r.quantity}' if r.quantity else ''}, {r.state}",
                          f" {money(r.amount_cents)} {r.reason.replace('_', ' ')} {r.state}"])
     rows.append(["Timeline:"])
     for ev in events:
