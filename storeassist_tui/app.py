@@ -58,10 +58,8 @@ class StoreAssistApp(App[None]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (40, "-medium"), (80, "-wide")]  # noqa: RUF012
     VERTICAL_BREAKPOINTS = [(0, "-short"), (12, "-tall")]  # noqa: RUF012
 
-    CSS = """
-    * { scrollbar-size: 0 0; }
-    Screen { overflow: hidden; background: ansi_default; color: ansi_default; }
-    """
+    # Absolute: Textual resolves a relative CSS_PATH from the file of the instantiated (sub)class.
+    CSS_PATH = Path(__file__).with_name("app.tcss")
 
     def __init__(
         self, client: BackendClient, *, store_id: str = "", demo: bool = False, poll_interval_s: float = 2.0,

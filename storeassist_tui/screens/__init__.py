@@ -12,6 +12,7 @@ and never from anything else.
 from __future__ import annotations
 
 import os
+from pathlib import Path, PurePath
 
 # The terminal recipe: these must be set before Textual is first imported (any import order).
 os.environ.setdefault("TEXTUAL_DISABLE_KITTY_KEY", "1")
@@ -69,18 +70,24 @@ def bottom_bars(hints: Sequence[Hint], scan_field: Widget | None = None) -> Vert
     return Vertical(Banner(id="banner"), *parts, MessageBar(id="message"), KeyBar(hints), id="bottom")
 
 
+def screen_css(module_file: str | None = None) -> list[str | PurePath]:
+    """A screen's `CSS_PATH`: `store_screen.tcss` (every screen's layout), then the `.tcss` named
+    after `module_file`, next to it. Textual reads only the class's own `CSS_PATH`, not its bases'
+    (unlike `DEFAULT_CSS`), and resolves a relative path from the file of the instantiated class,
+    so the base's file is listed in every screen's, and both paths are absolute."""
+    paths: list[str | PurePath] = [Path(__file__).with_name("store_screen.tcss")]
+    if module_file is not None:
+        paths.append(Path(module_file).with_suffix(".tcss"))
+    return paths
+
+
 class StoreScreen(Screen[None]):
     """A screen of the app: title bar (docked top), body, `bottom_bars` (docked bottom).
 
     The body is clipped, never the bars: at 20x8 the key hints stay visible.
     """
 
-    DEFAULT_CSS = """
-    StoreScreen { layout: vertical; overflow: hidden; }
-    StoreScreen > TitleBar { dock: top; }
-    StoreScreen > #bottom { dock: bottom; height: auto; }
-    StoreScreen > #body { height: 1fr; overflow: hidden; }
-    """
+    CSS_PATH = screen_css()
 
     # A screen that takes scans sets this: the App's scan buffer then gets every printable key,
     # and each finished entry is awaited in `handle_entry`, one at a time.

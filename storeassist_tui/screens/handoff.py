@@ -19,7 +19,7 @@ from textual.containers import Vertical
 from storeassist_tui.client import BackendUnavailable, HandoffEntry, HandoffQueue, OrderDetail
 from storeassist_tui.order_status import OrderStatus, word
 from storeassist_tui.scanning import Entry
-from storeassist_tui.screens import StoreScreen, bottom_bars, list_keys
+from storeassist_tui.screens import StoreScreen, bottom_bars, list_keys, screen_css
 from storeassist_tui.screens.handoff_order import HandoffOrderScreen
 from storeassist_tui.screens.order_text import handoff_row, now_utc, plural
 from storeassist_tui.services.messages import ARRIVALS, ArrivalsChanged, PollFailed
@@ -33,9 +33,7 @@ TICK_S = 15.0  # the wait times are minutes: redraw often enough that they never
 class HandoffScreen(StoreScreen):
     TAKES_SCANS = True
 
-    DEFAULT_CSS = """
-    HandoffScreen #what { height: 1; text-style: bold; }
-    """
+    CSS_PATH = screen_css(__file__)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *list_keys(),

@@ -31,7 +31,7 @@ from storeassist_tui.client import (
 )
 from storeassist_tui.order_status import OrderStatus
 from storeassist_tui.scanning import Entry
-from storeassist_tui.screens import StoreScreen, bottom_bars
+from storeassist_tui.screens import StoreScreen, bottom_bars, screen_css
 from storeassist_tui.screens.handoff_modes import STEPS, Event, Mode, Rules, handles, next_mode
 from storeassist_tui.screens.order_text import handoff_info, handoff_line, now_utc, plural, zone
 from storeassist_tui.screens.pick_text import first_name, money
@@ -53,10 +53,7 @@ CHECKIN_HINTS = [Hint("Enter", "In store", "Ent", "Store"), Hint("Spot+Ent", "Cu
 class HandoffOrderScreen(StoreScreen):
     TAKES_SCANS = True
 
-    DEFAULT_CSS = """
-    HandoffOrderScreen #info { height: auto; max-height: 8; }
-    HandoffOrderScreen.-short #info { max-height: 3; }
-    """
+    CSS_PATH = screen_css(__file__)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "move(-1)", show=False),

@@ -24,7 +24,7 @@ from textual.widgets import Static
 
 from storeassist_tui.client import Counts
 from storeassist_tui.scanning import Entry
-from storeassist_tui.screens import StoreScreen, bottom_bars
+from storeassist_tui.screens import StoreScreen, bottom_bars, screen_css
 from storeassist_tui.screens.polled import PolledScreen
 from storeassist_tui.screens.registry import Module, ModuleRegistry
 from storeassist_tui.services.messages import QueueChanged
@@ -77,10 +77,7 @@ class HomeScreen(PolledScreen):
     TAKES_SCANS = True
     LONE_KEYS = True
 
-    DEFAULT_CSS = """
-    HomeScreen.-tall ModuleCounts { margin: 1 0 0 0; }
-    HomeScreen #spacer { height: 1fr; }
-    """
+    CSS_PATH = screen_css(__file__)
 
     # The modules' keys (their digit, and F1-F9) come from the registry, in `action_for`: home
     # takes scans, so every key reaches it through the App's input routing, which asks that.

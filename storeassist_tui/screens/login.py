@@ -27,7 +27,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 
 from storeassist_tui.client import BackendError, BackendUnavailable, DemoCredential, Session
-from storeassist_tui.screens import StoreScreen, bottom_bars
+from storeassist_tui.screens import StoreScreen, bottom_bars, screen_css
 from storeassist_tui.widgets import (
     AsciiField,
     FitLabel,
@@ -90,13 +90,7 @@ class DemoCredentials(Widget):
 class LoginScreen(StoreScreen):
     """User name + PIN, or a badge starting with "B-" (see the module docstring for the keys)."""
 
-    DEFAULT_CSS = """
-    LoginScreen #form { height: auto; }
-    LoginScreen.-tall #form { margin: 1 0; }
-    LoginScreen .row { height: 1; }
-    LoginScreen .field-label { width: 16; }
-    LoginScreen.-narrow .field-label { width: 6; }
-    """
+    CSS_PATH = screen_css(__file__)
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "clear", "Clear", show=False)]
 

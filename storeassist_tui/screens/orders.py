@@ -18,7 +18,7 @@ from textual.containers import Vertical
 
 from storeassist_tui.client import BackendError, BackendUnavailable, OrderDetail, OrderPage, OrderSummary
 from storeassist_tui.scanning import Entry
-from storeassist_tui.screens import bottom_bars, list_keys
+from storeassist_tui.screens import bottom_bars, list_keys, screen_css
 from storeassist_tui.screens.order_detail import OrderDetailScreen
 from storeassist_tui.screens.order_text import FILTERS, now_utc, orders_row, plural, zone
 from storeassist_tui.screens.polled import PolledScreen
@@ -64,9 +64,7 @@ class Pages(Sequence[OrderSummary | None]):
 class OrdersScreen(PolledScreen):
     TAKES_SCANS = True
 
-    DEFAULT_CSS = """
-    OrdersScreen #what { height: 1; text-style: bold; }
-    """
+    CSS_PATH = screen_css(__file__)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *list_keys(),

@@ -16,7 +16,7 @@ from textual.containers import Vertical
 from storeassist_tui.client import OrderDetail
 from storeassist_tui.order_status import OrderStatus, word
 from storeassist_tui.scanning import Entry
-from storeassist_tui.screens import StoreScreen, bottom_bars
+from storeassist_tui.screens import StoreScreen, bottom_bars, screen_css
 from storeassist_tui.screens.pick_text import money
 from storeassist_tui.screens.stage import StageScreen
 from storeassist_tui.widgets import FormLines, Hint, TitleBar
@@ -76,9 +76,7 @@ def compact_row(order: OrderDetail, tote: str) -> list[str]:
 class PickDoneScreen(StoreScreen):
     TAKES_SCANS = True
 
-    DEFAULT_CSS = """
-    PickDoneScreen #summary { height: 1fr; }
-    """
+    CSS_PATH = screen_css(__file__)
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "stage", show=False), Binding("escape", "back", show=False)]
 

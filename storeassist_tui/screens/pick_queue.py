@@ -29,7 +29,7 @@ from storeassist_tui.client import (
 )
 from storeassist_tui.order_status import OrderStatus, word
 from storeassist_tui.scanning import Entry
-from storeassist_tui.screens import bottom_bars, list_keys
+from storeassist_tui.screens import bottom_bars, list_keys, screen_css
 from storeassist_tui.screens.pick_text import queue_header, queue_row
 from storeassist_tui.screens.pick_walk import PickWalkScreen
 from storeassist_tui.screens.polled import PolledScreen
@@ -79,11 +79,7 @@ class PickQueueScreen(PolledScreen):
 
     TAKES_SCANS = True
 
-    DEFAULT_CSS = """
-    PickQueueScreen #overdue { height: 1; }
-    PickQueueScreen #header { height: 1; text-style: underline; }
-    PickQueueScreen.-narrow #header { display: none; }
-    """
+    CSS_PATH = screen_css(__file__)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *list_keys(),

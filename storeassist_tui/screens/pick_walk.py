@@ -37,7 +37,7 @@ from storeassist_tui.client import (
 )
 from storeassist_tui.order_status import OrderStatus
 from storeassist_tui.scanning import Entry
-from storeassist_tui.screens import StoreScreen, bottom_bars
+from storeassist_tui.screens import StoreScreen, bottom_bars, screen_css
 from storeassist_tui.screens.pick_done import PickDoneScreen
 from storeassist_tui.screens.pick_modes import (
     QUESTIONS,
@@ -122,12 +122,7 @@ class PickWalkScreen(StoreScreen):
 
     TAKES_SCANS = True
 
-    DEFAULT_CSS = """
-    PickWalkScreen #progress { height: 1; }
-    PickWalkScreen #detail { height: auto; }
-    PickWalkScreen.-tall #detail { margin: 1 0 0 0; }
-    PickWalkScreen.-short #lines { display: none; }
-    """
+    CSS_PATH = screen_css(__file__)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "move(-1)", show=False),

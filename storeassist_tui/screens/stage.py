@@ -29,7 +29,7 @@ from storeassist_tui.client import (
 )
 from storeassist_tui.order_status import OrderStatus, word
 from storeassist_tui.scanning import Entry
-from storeassist_tui.screens import bottom_bars, list_keys
+from storeassist_tui.screens import bottom_bars, list_keys, screen_css
 from storeassist_tui.screens.order_text import now_utc, plural, stage_row
 from storeassist_tui.screens.pick_text import money
 from storeassist_tui.screens.polled import PolledScreen
@@ -54,9 +54,7 @@ MOVE_HINTS = [Hint("Enter", "Move", "Ent", "OK"), Hint("Esc", "Other location", 
 class StageScreen(PolledScreen):
     TAKES_SCANS = True
 
-    DEFAULT_CSS = """
-    StageScreen #what { height: 1; text-style: bold; }
-    """
+    CSS_PATH = screen_css(__file__)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *list_keys(),
