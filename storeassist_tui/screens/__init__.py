@@ -32,7 +32,7 @@ from storeassist_tui.barcodes import is_item_code
 from storeassist_tui.client import CANCELED_BY_PLATFORM, BackendError, BackendUnavailable, OrderDetail
 from storeassist_tui.order_status import word
 from storeassist_tui.scanning import Entry
-from storeassist_tui.widgets import Banner, Hint, KeyBar, MessageBar
+from storeassist_tui.widgets import Banner, Hint, KeyBar, MessageBar, Quote, clip
 
 if TYPE_CHECKING:
     from storeassist_tui.app import StoreAssistApp
@@ -115,7 +115,7 @@ class StoreScreen(Screen[None]):
             elif is_item_code(number):
                 self.fail(("That is an item: scan the order's number", "That is an item code", "Item, not order"))
             else:
-                self.fail(f"No order {number[:24]} in this store")
+                self.fail(f"No order {clip(number, Quote.NAME)} in this store")
             return None
 
     async def show_order(self, order: OrderDetail) -> None:

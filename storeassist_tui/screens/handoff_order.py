@@ -35,7 +35,7 @@ from storeassist_tui.screens import StoreScreen, bottom_bars, screen_css
 from storeassist_tui.screens.handoff_modes import STEPS, Event, Mode, Rules, handles, next_mode
 from storeassist_tui.screens.order_text import handoff_info, handoff_line, now_utc, plural, zone
 from storeassist_tui.screens.pick_text import first_name, money
-from storeassist_tui.widgets import FormLines, Hint, KeyBar, ScanField, TitleBar
+from storeassist_tui.widgets import FormLines, Hint, KeyBar, Quote, ScanField, TitleBar, clip
 from storeassist_tui.widgets.rows import RowList
 
 log = logging.getLogger(__name__)
@@ -222,7 +222,7 @@ class HandoffOrderScreen(StoreScreen):
         if ln is None:
             return
         if not (text.isascii() and text.isdigit()) or int(text) > ln.picked:
-            self.fail((f"Reject 0 to {ln.picked} of {ln.description[:30]}", f"0 to {ln.picked}", "Bad qty"))
+            self.fail((f"Reject 0 to {ln.picked} of {clip(ln.description, Quote.LONG)}", f"0 to {ln.picked}", "Bad qty"))
             return
         if int(text):
             self.rejected[ln.id] = int(text)
@@ -230,7 +230,7 @@ class HandoffOrderScreen(StoreScreen):
             self.rejected.pop(ln.id, None)
         self.lines.refresh()
         units = sum(self.rejected.values())
-        self.say((f"{text} of {ln.description[:30]} rejected ({units} in all); F2 when done",
+        self.say((f"{text} of {clip(ln.description, Quote.LONG)} rejected ({units} in all); F2 when done",
                   f"{text} rejected ({units} in all)", f"{units} rejected"))
         self.lines.move(1)
 

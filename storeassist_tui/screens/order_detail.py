@@ -29,7 +29,7 @@ from storeassist_tui.scanning import Entry
 from storeassist_tui.screens import StoreScreen, bottom_bars, list_keys
 from storeassist_tui.screens.order_text import detail_rows, now_utc, zone
 from storeassist_tui.screens.pick_text import money
-from storeassist_tui.widgets import Hint, KeyBar, ScanField, TitleBar
+from storeassist_tui.widgets import Hint, KeyBar, Quote, ScanField, TitleBar, clip
 from storeassist_tui.widgets.rows import RowList
 from storeassist_tui.widgets.text import first_fit
 
@@ -140,7 +140,7 @@ class OrderDetailScreen(StoreScreen):
         self.reason, self.confirming = text, True
         self.query_one(KeyBar).set_hints(STEP_HINTS)
         paid = self.order.total_cents - sum(r.amount_cents for r in self.order.refunds if r.state == "issued")
-        self.ask((f"Cancel {self.order.number} ({text[:40]})? {money(max(paid, 0))} is refunded. Enter = yes, Esc = no",
+        self.ask((f"Cancel {self.order.number} ({clip(text, Quote.REASON)})? {money(max(paid, 0))} is refunded. Enter = yes, Esc = no",
                   f"Cancel {self.order.number}? Enter = yes", "Enter = yes"), kind="confirm", bell=True)
 
     async def action_enter(self) -> None:

@@ -23,7 +23,7 @@ from storeassist_tui.screens.order_detail import OrderDetailScreen
 from storeassist_tui.screens.order_text import FILTERS, now_utc, orders_row, plural, zone
 from storeassist_tui.screens.polled import PolledScreen
 from storeassist_tui.services.messages import QueueChanged
-from storeassist_tui.widgets import FitLabel, Hint, ScanField, TitleBar
+from storeassist_tui.widgets import FitLabel, Hint, Quote, ScanField, TitleBar, clip
 from storeassist_tui.widgets.rows import RowList
 
 log = logging.getLogger(__name__)
@@ -252,7 +252,7 @@ class OrdersScreen(PolledScreen):
             self.fail(exc)
             return
         if not answer.total:
-            self.fail((f'No orders match "{text[:30]}" (Esc shows all)', f'No match "{text[:12]}"', "No match"),
+            self.fail((f'No orders match "{clip(text, Quote.LONG)}" (Esc shows all)', f'No match "{clip(text, Quote.SHORT)}"', "No match"),
                       bell=True)
         elif bar := self.message_bar:
             bar.clear()

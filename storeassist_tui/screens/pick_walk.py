@@ -58,7 +58,7 @@ from storeassist_tui.screens.pick_text import (
     tote_label,
     walk_row,
 )
-from storeassist_tui.widgets import AsciiProgress, FormLines, Hint, KeyBar, ScanField, TitleBar
+from storeassist_tui.widgets import AsciiProgress, FormLines, Hint, KeyBar, Quote, ScanField, TitleBar, clip
 from storeassist_tui.widgets.bars import REVERSE
 
 log = logging.getLogger(__name__)
@@ -346,7 +346,7 @@ class PickWalkScreen(StoreScreen):
             self.fail("Nothing left on this line")
             return
         self._go(Event.NOT_FOUND)
-        what, p = line.description[:24], line.pending
+        what, p = clip(line.description, Quote.NAME), line.pending
         order = self.orders[key[0]]
         # The last units of an order the backend would close when finished (nothing picked): the
         # whole order is refunded then, not at staging.
@@ -422,7 +422,7 @@ class PickWalkScreen(StoreScreen):
         text = entry.text.strip()
         if not text or entry.too_long:
             return None
-        return SCAN_PATH, scan_body(self.order_ids, text, entry.kind), f"scan {text[:20]}"
+        return SCAN_PATH, scan_body(self.order_ids, text, entry.kind), f"scan {clip(text, Quote.SCAN)}"
 
     async def _scan(self, code: str, kind: str, request_id: str = "", quantity: int = 1) -> None:
         key = self.current
@@ -432,7 +432,7 @@ class PickWalkScreen(StoreScreen):
             result = await self.until_committed(
                 lambda: client.scan(self.order_ids, code, entry=kind, quantity=quantity,
                                     line_id=key[1] if key else None, request_id=request_id),
-                f"scan {code[:20]}")
+                f"scan {clip(code, Quote.SCAN)}")
         except BackendError as exc:
             if await self.leave_if_canceled(exc):
                 return
@@ -460,12 +460,12 @@ class PickWalkScreen(StoreScreen):
         units = f"{result.counted} x " if result.counted > 1 else ""
         if result.weight_milli:
             units = f"{weights.shown(result.weight_milli, line.uom)} "
-        self.say([f"Counted {units}{line.description[:30]}{to}{how}: {done_of(line)}",
-                  f"OK {units}{line.description[:16]}{to} {done_of(line)}",
+        self.say([f"Counted {units}{clip(line.description, Quote.LONG)}{to}{how}: {done_of(line)}",
+                  f"OK {units}{clip(line.description, Quote.MID)}{to} {done_of(line)}",
                   f"OK {done_of(line)}{to}"])
         if self.units[0] == self.units[1]:
-            self.say([f"Counted {line.description[:30]}{to}. All units done: F4 to finish",
-                      f"OK {line.description[:12]}{to}. All done: F4", "All done: F4 finish", "Done: F4"])
+            self.say([f"Counted {clip(line.description, Quote.LONG)}{to}. All units done: F4 to finish",
+                      f"OK {clip(line.description, Quote.SHORT)}{to}. All done: F4", "All done: F4 finish", "Done: F4"])
 
     async def _not_found(self, key: WalkKey, quantity: int) -> None:
         line = self.line(key)
@@ -487,7 +487,7 @@ class PickWalkScreen(StoreScreen):
         if nxt is not None:
             self.cursor = nxt
         self._refresh_all()
-        self.say([f"{quantity} x {line.description[:24]} not found: refund {refund} at staging",
+        self.say([f"{quantity} x {clip(line.description, Quote.NAME)} not found: refund {refund} at staging",
                   f"{quantity} not found, refund {refund} at staging", f"NF {quantity}: {refund}"])
 
     async def _skip(self, key: WalkKey) -> None:

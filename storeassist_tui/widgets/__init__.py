@@ -17,6 +17,6 @@ from storeassist_tui.widgets.bars import Hint, KeyBar, MessageBar, TitleBar
 from storeassist_tui.widgets.field import AsciiField
 from storeassist_tui.widgets.progress import AsciiProgress
 from storeassist_tui.widgets.scan import ScanField
-from storeassist_tui.widgets.text import Banner, FitLabel, FormLines, ascii_line, first_fit
+from storeassist_tui.widgets.text import Banner, FitLabel, FormLines, Quote, ascii_line, clip, first_fit
 
-__all__ = ["AsciiField", "AsciiProgress", "Banner", "FitLabel", "FormLines", "Hint", "KeyBar", "MessageBar", "ScanField", "TitleBar", "ascii_line", "first_fit"]
+__all__ = ["AsciiField", "AsciiProgress", "Banner", "FitLabel", "FormLines", "Hint", "KeyBar", "MessageBar", "Quote", "ScanField", "TitleBar", "ascii_line", "clip", "first_fit"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import IntEnum
 
 from rich.text import Text
 from textual.widget import Widget
@@ -34,6 +35,26 @@ def first_fit(candidates: Sequence[str], width: int) -> str:
         if len(candidate) <= width:
             return candidate
     return candidates[-1][: max(width, 0)] if candidates else ""
+
+
+
+class Quote(IntEnum):
+    """How many characters of a free text (an item's description, a customer's name, what was
+    typed or scanned) a message form quotes. The screens' forms name one of these rather than a
+    number, so the widths are chosen here; the label then picks the longest form that fits."""
+
+    REASON = 40  # a typed reason, inside the longest form of a question
+    LONG = 30  # a description or typed text in a message's longest form
+    NAME = 24  # a description or order number where the message has room for one long quote
+    SCAN = 20  # a scanned code, in what a request waiting for the backend says it is
+    MID = 16  # a description in a middle form
+    SHORT = 12  # a description or typed text in a short form
+
+
+def clip(text: str, width: int) -> str:
+    """`text` cut to `width` characters, with no ellipsis (as `first_fit`): where the cut would
+    lose what matters, the screen gives a shorter form instead."""
+    return text[: max(width, 0)]
 
 
 class FitLabel(Widget):
