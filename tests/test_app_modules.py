@@ -108,6 +108,16 @@ async def open_module(ctx: Ctx, key: str, screen: type) -> None:
     await ctx.until(lambda: "Loading" not in ctx.text())
 
 
+async def stage_from_pick_done(ctx: Ctx, order: OrderDetail, place: str) -> None:
+    """From the pick's done screen: Enter to Stage, scan the place, confirm; staged there."""
+    await ctx.pilot.press("enter")
+    await ctx.until(on_screen(ctx.app, StageScreen, says=f"Stage {order.number}: scan"))
+    ctx.scan(place)
+    await ctx.until(f"{place}?")
+    await ctx.pilot.press("enter")
+    await ctx.until(lambda: ctx.order(order.id).status == "staged")
+
+
 async def open_handoff_order(ctx: Ctx, number: str) -> HandoffOrderScreen:
     await open_module(ctx, "3", HandoffScreen)
     ctx.scan(number)
@@ -195,12 +205,7 @@ async def test_finishing_a_pick_lands_on_stage_for_that_order(lee_app: Ctx) -> N
     await ctx.until(f"{order.units}/{order.units}")
     await ctx.pilot.press("f4")
     await ctx.until(on_screen(ctx.app, PickDoneScreen, says="Done"))
-    await ctx.pilot.press("enter")
-    await ctx.until(on_screen(ctx.app, StageScreen, says=f"Stage {order.number}: scan"))
-    ctx.scan("C1")
-    await ctx.until("C1?")
-    await ctx.pilot.press("enter")
-    await ctx.until(lambda: ctx.order(order.id).status == "staged")
+    await stage_from_pick_done(ctx, order, "C1")
     assert ctx.order(order.id).staging_location == "C1"
     await ctx.pilot.press("escape")
     await ctx.until(lambda: isinstance(ctx.app.screen, PickQueueScreen))

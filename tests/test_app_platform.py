@@ -14,7 +14,7 @@ from helpers import STORE, label_of
 from platform_double import PlatformDouble as Caller
 from platform_double import platform_order
 from platform_double_server import PlatformDouble
-from test_app_modules import app_as, open_handoff_order, open_module, set_store
+from test_app_modules import app_as, open_handoff_order, open_module, set_store, stage_from_pick_done
 from test_app_pick import Ctx
 from test_platform_delivery import dispensed_body, paths, picked_body
 from ui import on_screen, said
@@ -26,7 +26,6 @@ from storeassist_tui.screens.order_detail import OrderDetailScreen
 from storeassist_tui.screens.orders import OrdersScreen
 from storeassist_tui.screens.pick_done import PickDoneScreen
 from storeassist_tui.screens.pick_queue import PickQueueScreen
-from storeassist_tui.screens.stage import StageScreen
 from storeassist_tui.store import delivery, queries
 from storeassist_tui.store.db import Database
 from storeassist_tui.store.roles import Actor
@@ -77,12 +76,7 @@ async def test_picked_with_a_shortfall_staged_and_handed_off_with_a_reject(
     await ctx.until(lambda: isinstance(ctx.app.screen, PickDoneScreen))
     await deliver(d)
     assert paths(platform_double, order.number) == ["creation-confirmed"]  # not ready yet: no `picked`
-    await ctx.pilot.press("enter")
-    await ctx.until(on_screen(ctx.app, StageScreen, says=f"Stage {order.number}: scan"))
-    ctx.scan("C1")
-    await ctx.until("C1?")
-    await ctx.pilot.press("enter")
-    await ctx.until(lambda: ctx.order(order.id).status == "staged")
+    await stage_from_pick_done(ctx, order, "C1")
     await home(ctx)
     screen = await open_handoff_order(ctx, order.number)
     await ctx.pilot.press("f2")

@@ -122,11 +122,12 @@ ROUTES = [
 @pytest.mark.parametrize(("method", "path"), ROUTES)
 async def test_every_route_refuses_a_call_without_a_good_token(platform: PlatformDouble, method: str,
                                                                path: str) -> None:
-    _one_line_error(await platform.call(method, path, {}, token=""), 401)  # what a failed token fetch sends
-    _one_line_error(await platform.call(method, path, {}, token="not-a-token"), 401)
+    refused = [_one_line_error(await platform.call(method, path, {}, token=""), 401),  # a failed token fetch
+               _one_line_error(await platform.call(method, path, {}, token="not-a-token"), 401)]
     good = await platform.token()
     platform.consumer_id = "someone-else"  # WM_CONSUMER.ID of another client
-    _one_line_error(await platform.call(method, path, {}, token=good), 401)
+    refused.append(_one_line_error(await platform.call(method, path, {}, token=good), 401))
+    assert [body["code"] for body in refused] == ["invalid_token"] * 3
 
 
 # Order create --------------------------------------------------------------------------------------
