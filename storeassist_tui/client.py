@@ -24,6 +24,8 @@ from storeassist_tui.schemas import (
     DISPENSE,
     MAX_BATCH,
     PICK,
+    SEARCH_MAX,
+    SIGNATURE_MAX,
     ClaimResult,
     Counts,
     DemoCredential,
@@ -51,7 +53,7 @@ from storeassist_tui.schemas import UserView as User
 T = TypeVar("T", bound=BaseModel)
 
 __all__ = [
-    "CANCEL", "CANCELED_BY_PLATFORM", "CHECKIN_NOTE_MAX", "DISPENSE", "MAX_BATCH", "PICK", "SCAN_PATH", "BackendClient", "BackendError", "BackendUnavailable", "CheckIn",
+    "CANCEL", "CANCELED_BY_PLATFORM", "CHECKIN_NOTE_MAX", "DISPENSE", "MAX_BATCH", "PICK", "SCAN_PATH", "SEARCH_MAX", "SIGNATURE_MAX", "BackendClient", "BackendError", "BackendUnavailable", "CheckIn",
     "ClaimResult", "Code", "Counts", "DemoCredential", "DemoInfo", "HandoffEntry", "HandoffQueue", "Line",
     "OrderDetail", "OrderPage", "OrderSummary", "PickQueue", "Refund", "ScanResult", "Session", "StageQueue",
     "StoreInfo", "StoreRef", "TimelineEntry", "User", "VoidResult", "new_request_id", "scan_body",

@@ -39,6 +39,8 @@ ROLES: dict[str, frozenset[str]] = {
 MAX_BATCH = 20  # orders one claim or scan may name: the backend refuses more, the pick queue marks no more
 
 CHECKIN_NOTE_MAX = 100  # characters of a check-in's note (CheckInView.note) the backend takes
+SIGNATURE_MAX = 100  # characters of a customer's typed name at hand-off
+SEARCH_MAX = 100  # characters of an Orders search
 
 # The error `code` of a step on an order the commerce platform cancelled meanwhile (HTTP 409).
 CANCELED_BY_PLATFORM = "canceled_by_platform"

@@ -22,6 +22,7 @@ from textual.containers import Vertical
 from storeassist_tui.client import (
     CHECKIN_NOTE_MAX,
     DISPENSE,
+    SIGNATURE_MAX,
     BackendError,
     BackendUnavailable,
     Line,
@@ -208,7 +209,7 @@ class HandoffOrderScreen(StoreScreen):
             if not any(c.isalpha() for c in text):
                 self.fail(("A signature is the customer's name in letters", "Type the name", "Name?"))
                 return
-            self.signature = text[:100]
+            self.signature = text[:SIGNATURE_MAX]
             await self._step_done(Event.SIGNED)
         elif mode in STEPS:
             self.fail(("Enter = yes, Esc = no", "Enter or Esc", "Enter/Esc"))

@@ -4,7 +4,6 @@ the backend answered, put into words."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -12,7 +11,8 @@ from storeassist_tui import weights
 from storeassist_tui.client import CheckIn, HandoffEntry, Line, OrderDetail, OrderSummary, TimelineEntry
 from storeassist_tui.order_status import ALL, OPEN, SHORT_WORDS, OrderStatus, word
 from storeassist_tui.screens.pick_text import aware, done_of, first_name, money, span
-from storeassist_tui.widgets.rows import Piece
+from storeassist_tui.widgets.rows import Piece, fit
+from storeassist_tui.widgets.text import Column, cell, clip
 
 # The Orders screen's status filter, in the order F2 steps through it: all, the open ones, then each.
 FILTERS: list[tuple[str, str]] = [("", "all"), (",".join(s for s in ALL if s in OPEN), "open"),
@@ -41,14 +41,6 @@ def plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def fit(pieces_forms: Sequence[Sequence[Piece]], width: int) -> list[Piece]:
-    """The first form (a list of pieces) that fits the width, else the last one."""
-    for form in pieces_forms:
-        if sum(len(p) for p, _ in form) <= width - 1:  # one column for the cursor
-            return list(form)
-    return list(pieces_forms[-1])
-
-
 def where(c: CheckIn | None) -> list[str]:
     """Where the customer waits, longest first: 'curbside P2, red Ford: blue cap' / 'in store'."""
     if c is None:
@@ -66,13 +58,13 @@ def where(c: CheckIn | None) -> list[str]:
 def stage_row(o: OrderSummary, now: datetime, width: int) -> list[Piece]:
     if o.status == OrderStatus.STAGED:
         return fit([
-            [(f"{o.number} {o.customer_name[:16]:<16} at {o.staging_location[:22]:<22} ready {ago(o.staged_at, now)}", False)],
+            [(f"{o.number} {cell(o.customer_name, Column.NAME)} at {cell(o.staging_location, Column.PLACE)} ready {ago(o.staged_at, now)}", False)],
             [(f"{o.number} at {o.staging_location}", False)],
             [(f"{o.number[-6:]} {o.staging_location}", False)],
         ], width)
     return fit([
-        [(f"{o.number} {o.customer_name[:16]:<16} {plural(o.line_count, 'line'):>8} {plural(o.units, 'unit'):>9}", False)],
-        [(f"{o.number} {first_name(o.customer_name)[:10]:<10} {o.units:>3}u", False)],
+        [(f"{o.number} {cell(o.customer_name, Column.NAME)} {plural(o.line_count, 'line'):>8} {plural(o.units, 'unit'):>9}", False)],
+        [(f"{o.number} {cell(first_name(o.customer_name), Column.FIRST)} {o.units:>3}u", False)],
         [(f"{o.number[-6:]} {o.units}u", False)],
     ], width)
 
@@ -83,19 +75,19 @@ def handoff_row(e: HandoffEntry, now: datetime, width: int) -> list[Piece]:
     if e.waiting_since is None:
         place = o.staging_location or "?"
         return fit([
-            [(f"{o.number} {o.customer_name[:16]:<16} not here yet   at {place[:20]}", False)],
-            [(f"{o.number} {first_name(o.customer_name)[:9]:<9} at {place[:16]}", False)],
+            [(f"{o.number} {cell(o.customer_name, Column.NAME)} not here yet   at {clip(place, Column.PLACE_WAIT)}", False)],
+            [(f"{o.number} {cell(first_name(o.customer_name), Column.FIRST_PLACE)} at {clip(place, Column.PLACE_MID)}", False)],
             [(f"{o.number[-6:]} {place}", False)],
         ], width)
     wait = ago(e.waiting_since, now)
     places = where(o.checkin)
     if o.status != OrderStatus.STAGED:  # came before the order was staged: stage it first
-        places = [f"{word(o.status, short=True).upper()}, {p}" for p in places[:2]] + [word(o.status, True)[:6].upper()]
+        places = [f"{word(o.status, short=True).upper()}, {p}" for p in places[:2]] + [word(o.status, True).upper()]
     return fit([
-        [(f"{o.number} {o.customer_name[:16]:<16} ", False), (f"WAIT {wait:>5}", True), (f" {places[0][:34]}", False)],
-        [(f"{o.number} {first_name(o.customer_name)[:9]:<9} ", False), (f"{wait:>5}", True),
-         (f" {places[min(1, len(places) - 1)][:12]}", False)],
-        [(f"{o.number[-6:]} ", False), (wait, True), (f" {places[-1][:8]}", False)],
+        [(f"{o.number} {cell(o.customer_name, Column.NAME)} ", False), (f"WAIT {wait:>5}", True), (f" {clip(places[0], Column.WHERE)}", False)],
+        [(f"{o.number} {cell(first_name(o.customer_name), Column.FIRST_PLACE)} ", False), (f"{wait:>5}", True),
+         (f" {clip(places[min(1, len(places) - 1)], Column.WHERE_MID)}", False)],
+        [(f"{o.number[-6:]} ", False), (wait, True), (f" {clip(places[-1], Column.PLACE_SHORT)}", False)],
     ], width)
 
 
@@ -132,20 +124,20 @@ def handoff_info(o: OrderDetail, now: datetime, tz: ZoneInfo) -> list[list[str]]
 
 def handoff_line(ln: Line, rejected: int, width: int) -> list[Piece]:
     if not ln.picked:
-        return fit([[(f"  - x {ln.description[:40]} ({ln.not_found} NOT FOUND)", False)],
-                    [(f" - {ln.description[:22]} NOT FOUND", False)], [(f"- {ln.description[:10]} NF", False)]],
+        return fit([[(f"  - x {clip(ln.description, Column.ITEM)} ({ln.not_found} NOT FOUND)", False)],
+                    [(f" - {clip(ln.description, Column.ITEM_MID)} NOT FOUND", False)], [(f"- {clip(ln.description, Column.ITEM_SHORT)} NF", False)]],
                    width)
     nf = f" (+{ln.not_found} not found)" if ln.not_found else ""
     rej = [(f" REJECT {rejected}", True)] if rejected else []
     if weights.is_weighed(ln.uom):  # one package of a weighed item: its weight says how much
         amount = weights.shown(ln.weight_picked_milli, ln.uom)
-        return fit([[(f"{amount} {ln.description[:40]}", False), *rej], [(f"{amount} {ln.description[:22]}", False), *rej],
-                    [(f"{amount.split()[0]} {ln.description[:10]}", False), *([(" R", True)] if rejected else [])]],
+        return fit([[(f"{amount} {clip(ln.description, Column.ITEM)}", False), *rej], [(f"{amount} {clip(ln.description, Column.ITEM_MID)}", False), *rej],
+                    [(f"{amount.split()[0]} {clip(ln.description, Column.ITEM_SHORT)}", False), *([(" R", True)] if rejected else [])]],
                    width)
     return fit([
-        [(f"{ln.picked:>3} x {ln.description[:40]}{nf}", False), *rej],
-        [(f"{ln.picked:>2}x {ln.description[:24]}", False), *rej],
-        [(f"{ln.picked}x {ln.description[:12]}", False), *([(f" R{rejected}", True)] if rejected else [])],
+        [(f"{ln.picked:>3} x {clip(ln.description, Column.ITEM)}{nf}", False), *rej],
+        [(f"{ln.picked:>2}x {clip(ln.description, Column.ITEM_MID_COUNTED)}", False), *rej],
+        [(f"{ln.picked}x {clip(ln.description, Column.ITEM_SHORT_COUNTED)}", False), *([(f" R{rejected}", True)] if rejected else [])],
     ], width)
 
 
@@ -156,9 +148,9 @@ def orders_row(o: OrderSummary | None, now: datetime, width: int, tz: ZoneInfo) 
     state = word(o.status, short=True)
     placed = clock(o.placed_at, tz, now)
     return fit([
-        [(f"{o.number} {o.customer_name[:20]:<20} {state:<10} {plural(o.units, 'unit'):>9} {placed:>12}", False)],
-        [(f"{o.number} {first_name(o.customer_name)[:8]:<8} {state[:10]}", False)],
-        [(f"{o.number[-6:]} {state[:8]}", False)],
+        [(f"{o.number} {cell(o.customer_name, Column.NAME_ALONE)} {cell(state, Column.STATE)} {plural(o.units, 'unit'):>9} {placed:>12}", False)],
+        [(f"{o.number} {cell(first_name(o.customer_name), Column.FIRST_STATE)} {clip(state, Column.STATE)}", False)],
+        [(f"{o.number[-6:]} {clip(state, Column.STATE_SHORT)}", False)],
     ], width)
 
 

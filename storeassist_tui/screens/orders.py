@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 
-from storeassist_tui.client import BackendError, BackendUnavailable, OrderDetail, OrderPage, OrderSummary
+from storeassist_tui.client import SEARCH_MAX, BackendError, BackendUnavailable, OrderDetail, OrderPage, OrderSummary
 from storeassist_tui.scanning import Entry
 from storeassist_tui.screens import bottom_bars, list_keys, screen_css
 from storeassist_tui.screens.order_detail import OrderDetailScreen
@@ -244,7 +244,7 @@ class OrdersScreen(PolledScreen):
         else:
             await self.show_order(order)
             return
-        self.query_text = text[:100]
+        self.query_text = text[:SEARCH_MAX]
         try:
             answer = await self._search()
         except BackendError as exc:

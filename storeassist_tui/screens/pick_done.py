@@ -20,6 +20,7 @@ from storeassist_tui.screens import StoreScreen, bottom_bars, screen_css
 from storeassist_tui.screens.pick_text import money
 from storeassist_tui.screens.stage import StageScreen
 from storeassist_tui.widgets import FormLines, Hint, TitleBar
+from storeassist_tui.widgets.text import Column, cell
 
 HINTS = [Hint("Enter", "Stage now", "Ent", "Stage"), Hint("Esc", "Back to queue", "Esc", "Queue")]
 
@@ -69,7 +70,7 @@ def compact_row(order: OrderDetail, tote: str) -> list[str]:
     else:
         what = f"{picked} ok"
         short = what
-    return [f"{tote} {order.number} {order.customer_name[:14]:<14} {what}", f"{tote} {order.number} {short}",
+    return [f"{tote} {order.number} {cell(order.customer_name, Column.NAME_TOTE)} {what}", f"{tote} {order.number} {short}",
             f"{tote} {order.number[-6:]} {short}"]
 
 

@@ -12,6 +12,7 @@ from storeassist_tui.client import Line, OrderDetail, OrderSummary
 # The pick screens' lists scroll like every list (re-exported for them).
 from storeassist_tui.widgets.rows import scroll_mark as scroll_mark
 from storeassist_tui.widgets.rows import scroll_top as scroll_top
+from storeassist_tui.widgets.text import Column, Width, cell, clip
 
 
 def aware(t: datetime) -> datetime:
@@ -55,10 +56,10 @@ def tote_label(index: int) -> str:
 
 
 def queue_header(width: int) -> str:
-    if width >= 70:
-        return f"  {'Order':<10} {'Customer':<20} {'Itm/Un':>6}  {'Due':<10} Picker"
-    if width >= 40:
-        return f"  {'Order':<9} {'Due':<9} {'It/Un':<5} Customer"
+    if width >= Width.WIDE:
+        return f"  {cell('Order', Column.ORDER)} {cell('Customer', Column.NAME_ALONE)} {'Itm/Un':>6}  {'Due':<10} Picker"
+    if width >= Width.MIDDLE:
+        return f"  {cell('Order', Column.ORDER_MID)} {'Due':<9} {'It/Un':<5} Customer"
     return ""
 
 
@@ -74,14 +75,14 @@ def queue_row(o: OrderSummary, now: datetime, me: int | None, marked: bool, widt
     else:
         picker = o.claimed_by_name or "another associate"
         short_picker = "@" + first_name(picker)
-    if width >= 70:
-        return [(f"{mark} {o.number:<10.10} {o.customer_name:<20.20} {items:>6}  ", False),
+    if width >= Width.WIDE:
+        return [(f"{mark} {cell(o.number, Column.ORDER)} {cell(o.customer_name, Column.NAME_ALONE)} {items:>6}  ", False),
                 (f"{forms[0]:<10}", late), (f" {picker}", False)]
-    if width >= 40:
-        room = max(width - 28, 1)  # after mark, number, due and items
+    if width >= Width.MIDDLE:
+        room = max(width - 28, 1)  # after mark, number, due and items: the name takes the rest
         tail = f" {short_picker}" if short_picker else ""
-        rest = f"{o.customer_name[:max(room - len(tail), 0)]:<{max(room - len(tail), 0)}}{tail}"
-        return [(f"{mark} {o.number:<9.9} ", False), (f"{forms[0]:<9}", late), (f" {items:<5} {rest}", False)]
+        rest = f"{cell(o.customer_name, max(room - len(tail), 0))}{tail}"
+        return [(f"{mark} {cell(o.number, Column.ORDER_MID)} ", False), (f"{forms[0]:<9}", late), (f" {items:<5} {rest}", False)]
     tail = f" {short_picker}" if short_picker else ""
     return [(f"{mark}{o.number[-6:]} ", False), (forms[1], late), (f" {o.units}u{tail}", False)]
 
@@ -106,10 +107,11 @@ def walk_row(line: Line, tote: str, width: int, skipped: bool = False) -> str:
     """One line of the walk: where, what, how many done of how many (nf = not found), the tote."""
     nf = f" nf{line.not_found}" if line.not_found else ""
     done = " done" if not line.pending else (" skip" if skipped else "")
-    right = f"{done_of(line, unit=width >= 30)}{nf}{done}{' ' + tote if tote else ''}"
-    left = f"{line.aisle or line.department[:6]:<6} {item_name(line)}" if width >= 39 else item_name(line)
-    room = max(width - len(right) - 1, 1)
-    return f"{left[:room]:<{room}} {right}"
+    right = f"{done_of(line, unit=width >= Width.NARROW)}{nf}{done}{' ' + tote if tote else ''}"
+    # the walk's list is one column narrower than the screen (its cursor)
+    where = line.aisle or clip(line.department, Column.DEPARTMENT)
+    left = f"{where:<{Column.DEPARTMENT}} {item_name(line)}" if width >= Width.MIDDLE - 1 else item_name(line)
+    return f"{cell(left, max(width - len(right) - 1, 1))} {right}"
 
 
 CODE_NAMES = {"UPCA": "UPC", "UPC": "UPC", "UPCE0": "UPC-E", "UPCE": "UPC-E", "EAN13": "EAN", "EAN8": "EAN",
@@ -133,7 +135,7 @@ def detail_forms(line: Line, order: OrderDetail, tote: str) -> list[list[str]]:
     where = f"Aisle {line.aisle}" if line.aisle else line.department
     rows = [[line.description]]
     if line.substitution_allowed is not None:  # the customer's word on substitutes, before the search
-        rows[0] = [f"{line.description} ({subst_word(line)})", f"{line.description[:26]} ({subst_word(line)})",
+        rows[0] = [f"{line.description} ({subst_word(line)})", f"{clip(line.description, Column.ITEM_SUBST)} ({subst_word(line)})",
                    f"{subst_word(line)} {line.description}"]
     if order.notes:
         rows.append([f"Customer note: {order.notes}", f"Note: {order.notes}"])

@@ -11,7 +11,7 @@ from sqlmodel import select
 from storeassist_tui import order_status as status
 from storeassist_tui import weights
 from storeassist_tui.order_status import OrderStatus
-from storeassist_tui.schemas import CHECKIN_NOTE_MAX
+from storeassist_tui.schemas import CHECKIN_NOTE_MAX, SIGNATURE_MAX
 from storeassist_tui.store import checkin_tokens
 from storeassist_tui.store.db import Database
 from storeassist_tui.store.errors import Forbidden, InvalidInput, NotFound
@@ -111,7 +111,7 @@ def associate_checkin(db: Database, actor: Actor, order_id: int, form: CheckInFo
 
 class DispenseForm(CleanModel):
     rejected: dict[int, int] = Field(default_factory=dict, max_length=500)  # line id -> units refused
-    signature: str = Field(default="", max_length=100)  # the customer's typed name
+    signature: str = Field(default="", max_length=SIGNATURE_MAX)  # the customer's typed name
     id_checked: bool = False
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from storeassist_tui.order_status import ALL, OPEN, TO_PICK, OrderStatus
+from storeassist_tui.schemas import SEARCH_MAX
 from storeassist_tui.store.db import Database, utcnow
 from storeassist_tui.store.errors import InvalidInput, NotFound
 from storeassist_tui.store.models import CheckIn, Order, OutboxEvent, Store
@@ -142,8 +143,8 @@ def search_orders(
 ) -> OrderPage:
     """Newest first; q matches the order number, or a name, e-mail or phone (any part)."""
     q = clean(q).lower()
-    if len(q) > 100:
-        raise InvalidInput("Search: at most 100 characters")
+    if len(q) > SEARCH_MAX:
+        raise InvalidInput(f"Search: at most {SEARCH_MAX} characters")
     statuses = [s for s in status.split(",") if s] if status else []
     if any(s not in ALL for s in statuses):
         raise InvalidInput(f"Status is one of {', '.join(ALL)}")

@@ -15,7 +15,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
-from storeassist_tui.widgets.text import ascii_line
+from storeassist_tui.widgets.text import Width, ascii_line
 
 BOLD = Style(bold=True)
 BOLD_REVERSE = Style(bold=True, reverse=True)
@@ -113,7 +113,7 @@ class MessageBar(Widget):
             self.show("")
 
     def _max_rows(self, width: int) -> int:
-        cap = 2 if width >= 40 else 3
+        cap = 2 if width >= Width.MIDDLE else 3
         if not self.is_attached:
             return 1
         # Only rows a flexible widget of the screen (class "flex") can give up: the key bar and

@@ -20,6 +20,15 @@ T = TypeVar("T")
 Piece = tuple[str, bool]  # text, urgent
 
 
+def fit(forms: Sequence[Sequence[Piece]], width: int) -> list[Piece]:
+    """The first form of a row (its pieces) that fits the width, else the last one: a row is
+    written as whole forms, longest first, rather than cut to the width."""
+    for form in forms:
+        if sum(len(p) for p, _ in form) <= width - 1:  # one column for the cursor
+            return list(form)
+    return list(forms[-1])
+
+
 def scroll_top(top: int, cursor: int, rows: int, height: int) -> int:
     """The first row to draw so the cursor is visible and no room is left empty below the list."""
     if cursor < top:

@@ -51,10 +51,53 @@ class Quote(IntEnum):
     SHORT = 12  # a description or typed text in a short form
 
 
+class Width(IntEnum):
+    """The terminal widths at which a list's columns change (a row's own forms aside)."""
+
+    WIDE = 70  # room for every column: a store PC, an 80-column terminal
+    MIDDLE = 40  # a 40-column scanner terminal
+    NARROW = 30  # below it a weight shows without its unit
+
+
+class Column(IntEnum):
+    """Widths of the lists' aligned columns, named for the column and the row form they sit in
+    (a row is written as forms for about 80, 40 and 20 columns; `fit` draws the widest that fits).
+    Chosen here so that a row form reads as its columns, not as numbers."""
+
+    ITEM = 40  # an item's description in a wide row
+    PLACE = 22  # a staging location in a wide row
+    NAME_ALONE = 20  # a customer's name in a wide row with no place beside it
+    PLACE_WAIT = 20  # where a not-yet-arrived order waits, in a wide row
+    ITEM_MID = 22  # an item's description in a middle row
+    ITEM_MID_COUNTED = 24  # the same beside a short count
+    NAME = 16  # a customer's name in a wide row beside a place
+    PLACE_MID = 16  # a place in a middle row
+    NAME_TOTE = 14  # a customer's name after a tote and an order number
+    ITEM_SHORT = 10  # an item's description in a narrow row
+    ITEM_SHORT_COUNTED = 12  # the same beside a short count
+    FIRST = 10  # a first name in a middle row beside a count
+    FIRST_PLACE = 9  # a first name in a middle row beside a wait or a place
+    FIRST_STATE = 8  # a first name in a middle row beside a state
+    STATE = 10  # an order's state word in a wide row
+    STATE_SHORT = 8  # an order's state word in a narrow row
+    DEPARTMENT = 6  # a department (or an aisle) before a walk line's item
+    ORDER = 10  # an order number in a wide queue row
+    ORDER_MID = 9  # the same in a middle queue row
+    ITEM_SUBST = 26  # an item's description before its substitution word
+    WHERE = 34  # where the customer waits (and their note), last in a wide row
+    WHERE_MID = 12  # the same in a middle row
+    PLACE_SHORT = 8  # where the customer waits, in a narrow row
+
+
 def clip(text: str, width: int) -> str:
     """`text` cut to `width` characters, with no ellipsis (as `first_fit`): where the cut would
     lose what matters, the screen gives a shorter form instead."""
     return text[: max(width, 0)]
+
+
+def cell(text: str, width: int) -> str:
+    """`text` clipped and padded to `width`, so the column after it lines up from row to row."""
+    return clip(text, width).ljust(width)
 
 
 class FitLabel(Widget):
