@@ -459,6 +459,27 @@ async def test_cancel_with_a_reason_refunds_and_shows_in_the_timeline(lee_app: C
     await ctx.until(lambda: any("Lee" in ln and "customer asked" in ln for ln in screen_lines(ctx.app)))
 
 
+@sized
+async def test_cancel_esc_at_the_question_keeps_the_order_and_f4_asks_again(lee_app: Ctx) -> None:
+    ctx = lee_app
+    order = await open_a_new_order(ctx)
+    await ctx.pilot.press("f4")
+    await ctx.until(on_screen(ctx.app, OrderDetailScreen, says=f"Cancel {order.number}: type the reason"))
+    await ctx.pilot.press("enter")  # nothing typed: the reason first
+    await ctx.until(on_screen(ctx.app, OrderDetailScreen, says="Type the reason first"))
+    await ctx.type_slowly("wrong order")
+    await ctx.until(on_screen(ctx.app, OrderDetailScreen, says=f"Cancel {order.number} (wrong order)? "))
+    await ctx.pilot.press("escape")
+    await ctx.until(on_screen(ctx.app, OrderDetailScreen, says="Not canceled"))
+    await ctx.pilot.press("enter")  # the question is gone: Enter cancels nothing
+    await ctx.pilot.press("f4")
+    await ctx.until(on_screen(ctx.app, OrderDetailScreen, says=f"Cancel {order.number}: type the reason"))
+    assert ctx.order(order.id).status == "new"
+    await ctx.pilot.press("escape", "escape")  # "Not canceled", then back to the list
+    await ctx.until(lambda: not isinstance(ctx.app.screen, OrderDetailScreen))
+    assert ctx.order(order.id).status == "new"
+
+
 @pytest.mark.parametrize("pat_app", SIZES, indirect=True)
 async def test_cancel_is_refused_without_the_permission(pat_app: Ctx) -> None:
     ctx = pat_app

@@ -13,13 +13,14 @@ from pathlib import Path
 
 import pytest
 
+from storeassist_tui.screens import cancel_modes as cm
 from storeassist_tui.screens import handoff_modes as ho
 from storeassist_tui.screens import pick_modes as pk
 from storeassist_tui.screens import stage_modes as st
 
 ROOT = Path(__file__).resolve().parent.parent
 MODE_MODULES = ["storeassist_tui/screens/handoff_modes.py", "storeassist_tui/screens/stage_modes.py",
-                "storeassist_tui/screens/pick_modes.py"]
+                "storeassist_tui/screens/pick_modes.py", "storeassist_tui/screens/cancel_modes.py"]
 
 
 def test_the_mode_modules_load_without_textual() -> None:
@@ -264,3 +265,31 @@ def test_pick_a_typed_number_answers_only_a_question_for_one(mode: pk.Mode, text
 ])
 def test_pick_amounts_the_questions_accept(mode: pk.Mode, n: int, pending: int, ok: bool) -> None:
     assert pk.amount_ok(mode, n, pending) is ok
+
+
+# Order detail: cancelling -------------------------------------------------------------------------
+CM, CE = cm.Mode, cm.Event
+CANCEL_EXPECTED = {
+    (CM.VIEW, CE.CANCEL): CM.REASON,
+    (CM.VIEW, CE.BACK): CM.LEFT,
+    (CM.REASON, CE.REASON): CM.CONFIRM,
+    (CM.REASON, CE.BACK): CM.VIEW,
+    (CM.CONFIRM, CE.ENTER): CM.CANCELLING,
+    (CM.CONFIRM, CE.BACK): CM.VIEW,
+    (CM.CANCELLING, CE.DONE): CM.VIEW,
+    (CM.CANCELLING, CE.REFUSED): CM.VIEW,
+    (CM.CANCELLING, CE.NOT_SAVED): CM.CONFIRM,
+}
+
+
+def test_cancel_every_mode_and_event() -> None:
+    for mode, event in itertools.product(CM, CE):
+        want = CANCEL_EXPECTED.get((mode, event), mode)
+        assert cm.next_mode(mode, event) is want, (mode, event)
+        assert cm.handles(mode, event) is ((mode, event) in CANCEL_EXPECTED), (mode, event)
+
+
+def test_cancel_enter_before_the_reason_changes_nothing() -> None:
+    """Enter at the reason question (nothing typed) neither confirms nor cancels."""
+    assert cm.next_mode(CM.REASON, CE.ENTER) is CM.REASON
+    assert cm.next_mode(CM.VIEW, CE.ENTER) is CM.VIEW

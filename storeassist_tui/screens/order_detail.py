@@ -26,7 +26,8 @@ from storeassist_tui.client import (
 )
 from storeassist_tui.order_status import OPEN, word
 from storeassist_tui.scanning import Entry
-from storeassist_tui.screens import StoreScreen, bottom_bars, list_keys
+from storeassist_tui.screens import Abandoned, StoreScreen, bottom_bars, list_keys
+from storeassist_tui.screens.cancel_modes import Event, Mode, next_mode
 from storeassist_tui.screens.order_text import detail_rows, now_utc, zone
 from storeassist_tui.screens.pick_text import money
 from storeassist_tui.widgets import Hint, KeyBar, Quote, ScanField, TitleBar, clip
@@ -54,8 +55,8 @@ class OrderDetailScreen(StoreScreen):
     def __init__(self, order: OrderDetail, events: list[TimelineEntry], store: StoreInfo) -> None:
         super().__init__()
         self.order, self.events, self.store = order, events, store
-        self.reason: str | None = None  # None: not cancelling; "": asking the reason
-        self.confirming = False
+        self.mode = Mode.VIEW
+        self.reason = ""  # why it is being canceled (CONFIRM, CANCELLING)
 
     def compose(self) -> ComposeResult:
         o = self.order
@@ -82,16 +83,21 @@ class OrderDetailScreen(StoreScreen):
     def action_page(self, direction: int) -> None:
         self.rows.page(direction)
 
-    def action_back(self) -> None:
-        if self.reason is not None:
-            self._stop("Not canceled")
-        else:
-            self.app.pop_screen()
+    def _to(self, event: Event) -> Mode:
+        self.mode = next_mode(self.mode, event)
+        if self.mode in (Mode.VIEW, Mode.REASON):
+            self.reason = ""
+        self.query_one(KeyBar).set_hints({Mode.REASON: REASON_HINTS, Mode.CONFIRM: STEP_HINTS}.get(self.mode)
+                                         or self._hints())
+        return self.mode
 
-    def _stop(self, why: str) -> None:
-        self.reason, self.confirming = None, False
-        self.query_one(KeyBar).set_hints(self._hints())
-        self.say(why)
+    def action_back(self) -> None:
+        if self.mode is Mode.CANCELLING:  # Esc there stops the wait (see until_committed)
+            return
+        if self._to(Event.BACK) is Mode.LEFT:
+            self.app.pop_screen()
+        else:
+            self.say("Not canceled")
 
     def _hints(self) -> list[Hint]:
         """F4 only where it can work: a lead, an open order."""
@@ -113,7 +119,7 @@ class OrderDetailScreen(StoreScreen):
 
     def action_cancel_order(self) -> None:
         o, session = self.order, self.store_app.session
-        if self.reason is not None:
+        if self.mode is not Mode.VIEW:
             return
         if session is None or not self.store_app.may(CANCEL):
             self.fail(self.store_app.role_refusal("cancel orders"))
@@ -121,13 +127,12 @@ class OrderDetailScreen(StoreScreen):
         if o.status not in OPEN:
             self.fail(f"Order {o.number} is {word(o.status)}: {order_status.CANCEL_ORDER.refusal}")
             return
-        self.reason = ""
-        self.query_one(KeyBar).set_hints(REASON_HINTS)
+        self._to(Event.CANCEL)
         self.ask((f"Cancel {o.number}: type the reason, then Enter (Esc = keep the order)",
                   "Cancel: type the reason, Enter", "Reason?"))
 
     async def handle_entry(self, entry: Entry) -> None:
-        if self.reason is None or self.confirming:
+        if self.mode is not Mode.REASON:
             self.fail(("F4 cancels the order; Esc goes back", "F4 cancel, Esc back", "F4/Esc"))
             return
         text = entry.text.strip()
@@ -137,30 +142,34 @@ class OrderDetailScreen(StoreScreen):
         if not any(c.isalpha() for c in text):
             self.fail(("Type the reason in words", "Reason in words", "Reason?"))
             return
-        self.reason, self.confirming = text, True
-        self.query_one(KeyBar).set_hints(STEP_HINTS)
+        self._to(Event.REASON)
+        self.reason = text
         paid = self.order.total_cents - sum(r.amount_cents for r in self.order.refunds if r.state == "issued")
         self.ask((f"Cancel {self.order.number} ({clip(text, Quote.REASON)})? {money(max(paid, 0))} is refunded. Enter = yes, Esc = no",
                   f"Cancel {self.order.number}? Enter = yes", "Enter = yes"), kind="confirm", bell=True)
 
     async def action_enter(self) -> None:
-        if self.reason is None:
-            return
-        if not self.confirming:
+        if self.mode is Mode.REASON:
             self.fail(("Type the reason first, then Enter", "Reason first", "Reason?"))
+        if self.mode is not Mode.CONFIRM:
             return
+        self._to(Event.ENTER)
         o, client, rid, reason = self.order, self.store_app.client, new_request_id(), self.reason
         before = sum(r.amount_cents for r in o.refunds if r.state == "issued")
         try:
             done = await self.until_committed(lambda: client.cancel(o.id, reason, request_id=rid),
                                               f"cancelling {o.number}")
         except BackendError as exc:
-            self.reason, self.confirming = None, False
-            self.query_one(KeyBar).set_hints(self._hints())
+            self._to(Event.REFUSED)
             self.fail(exc)
             await self._reload()  # refused: it may have changed on another terminal
             return
+        except Abandoned:  # stopped waiting: the question stands, Enter asks again (a new request)
+            self._to(Event.NOT_SAVED)
+            self.reason = reason
+            raise
         self.order = done
+        self._to(Event.DONE)
         refunded = sum(r.amount_cents for r in done.refunds if r.state == "issued") - before
-        self._stop(f"{done.number} canceled; {money(refunded)} refunded")
+        self.say(f"{done.number} canceled; {money(refunded)} refunded")
         await self._reload()  # the timeline with the cancel; the order as saved if that fails
