@@ -23,7 +23,6 @@ from pathlib import Path
 
 from textual import events
 from textual.app import App
-from textual.timer import Timer
 
 from storeassist_tui.client import (
     BackendClient,
@@ -34,6 +33,7 @@ from storeassist_tui.client import (
     StoreInfo,
     VoidResult,
 )
+from storeassist_tui.error_text import error_forms, role_refusal
 from storeassist_tui.input_router import InputRouter
 from storeassist_tui.journal import Journal
 from storeassist_tui.screens import StoreScreen
@@ -43,6 +43,7 @@ from storeassist_tui.screens.login import LoginScreen
 from storeassist_tui.screens.modules import built_in_modules
 from storeassist_tui.screens.registry import Module
 from storeassist_tui.services.arrivals import ArrivalWatch
+from storeassist_tui.services.inactivity import InactivityWatch
 from storeassist_tui.services.messages import ArrivalsChanged, CustomersArrived, PollFailed, QueueChanged
 
 VOID_RETRY_S = (1.0, 2.0, 4.0, 8.0, 15.0)
@@ -72,7 +73,6 @@ class StoreAssistApp(App[None]):
         self.store_id = store_id
         self.demo = demo
         self.poll_interval_s = poll_interval_s
-        self.inactivity_logout_s = inactivity_logout_s
         self.session: Session | None = None
         self.offline_since: datetime | None = None
         self.modules = built_in_modules()  # what home offers (register_module adds one)
@@ -80,8 +80,7 @@ class StoreAssistApp(App[None]):
         self.arrival_banner = ArrivalBanner(self)
         self._store_info: tuple[float, StoreInfo] | None = None
         self._demo_credentials: list[DemoCredential] | None = None
-        self._last_activity = time.monotonic()
-        self._inactivity_timer: Timer | None = None
+        self.inactivity = InactivityWatch(self, inactivity_logout_s, self._inactive)
         self.inputs = InputRouter(self, threshold_s=scan_threshold_ms / 1000)
         self.journal_dir = journal_dir  # where unanswered requests survive a quit or crash
 
@@ -118,7 +117,7 @@ class StoreAssistApp(App[None]):
     # that takes scans, the scan buffer gets the key first (input_router.py).
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.Paste)):
-            self._last_activity = time.monotonic()
+            self.inactivity.touch()
             if not event.is_forwarded and self.inputs.take_key(event):
                 return
         await super().on_event(event)
@@ -213,16 +212,8 @@ class StoreAssistApp(App[None]):
         return self.error_forms(error)[0]
 
     def error_forms(self, error: BaseException) -> list[str]:
-        """The error as one line, longest form first (the message bar shows the first that fits)."""
-        if isinstance(error, BackendUnavailable):
-            since = f"{self.note_offline():%H:%M}"
-            return [f"Backend unreachable - offline since {since}", f"Backend offline since {since}",
-                    f"Offline since {since}", f"Offline {since}"]
-        if isinstance(error, BackendError):
-            return [error.message]
-        # Anything else is a bug: whoever caught it has put it in the log file with its traceback.
-        return [f"Something went wrong ({type(error).__name__}); please try again",
-                "Something went wrong; try again", "Error; try again"]
+        """The error as one line, longest form first (error_text.py words it)."""
+        return error_forms(error, self.note_offline() if isinstance(error, BackendUnavailable) else datetime.now())
 
     def note_offline(self) -> datetime:
         if self.offline_since is None:
@@ -266,8 +257,7 @@ class StoreAssistApp(App[None]):
         self.client.journal = Journal.open(self.journal_dir, self.client.base_url, session.user.username)
         stores = session.user.stores
         self.store_id = self.configured_store_id or (stores[0].id if stores else "")
-        self._last_activity = time.monotonic()
-        self._arm_inactivity(self.inactivity_logout_s)
+        self.inactivity.start()
         self.switch_screen(HomeScreen(self.modules))
         self.arrivals.start()
         if self.client.journal.pending or self.client.journal.voids:
@@ -285,7 +275,7 @@ class StoreAssistApp(App[None]):
         self.run_worker(self._logout(message, error), group="logout", exclusive=True, exit_on_error=False)
 
     async def _logout(self, message: str, error: bool) -> None:
-        self._stop_inactivity()
+        self.inactivity.stop()
         try:
             await self.client.logout()  # clears the client's token even when the backend is away
         except (BackendUnavailable, BackendError) as exc:
@@ -303,8 +293,7 @@ class StoreAssistApp(App[None]):
         return self.session is not None and permission in self.session.user.permissions
 
     def role_refusal(self, doing: str) -> list[str]:
-        role = self.session.user.role if self.session else "none"
-        return [f"Your role ({role}) may not {doing}: ask a lead", f"Your role may not {doing}", "Not allowed"]
+        return role_refusal(self.session.user.role if self.session else "none", doing)
 
     async def store_info(self) -> StoreInfo:
         """The store's settings (hand-off prompts, parking spots), asked again after a minute."""
@@ -314,28 +303,11 @@ class StoreAssistApp(App[None]):
             self._store_info = cached = (time.monotonic(), info)
         return cached[1]
 
-    # Inactivity: one one-shot timer, re-armed for the time left since the last key.
-    def _arm_inactivity(self, delay: float) -> None:
-        self._stop_inactivity()
-        if self.inactivity_logout_s > 0:
-            self._inactivity_timer = self.set_timer(max(delay, 0.01), self._check_inactivity, name="inactivity")
-
-    def _stop_inactivity(self) -> None:
-        if self._inactivity_timer is not None:
-            self._inactivity_timer.stop()
-            self._inactivity_timer = None
-
-    def _check_inactivity(self) -> None:
-        self._inactivity_timer = None
-        if self.session is None:
-            return
-        left = self._last_activity + self.inactivity_logout_s - time.monotonic()
-        if left > 0:
-            self._arm_inactivity(left)
-            return
-        limit = self.inactivity_logout_s
-        amount = f"{round(limit / 60)} min" if limit >= 60 else f"{limit:g} s"
-        self.request_logout(f"Logged out after {amount} without activity")
+    def _inactive(self, limit: float) -> None:
+        """The inactivity watch (services/inactivity.py) found no key for `limit` seconds."""
+        if self.session is not None:
+            amount = f"{round(limit / 60)} min" if limit >= 60 else f"{limit:g} s"
+            self.request_logout(f"Logged out after {amount} without activity")
 
     # Modules: the built-in ones are registered in screens/modules.py; home reads the registry.
     def register_module(self, module: Module) -> None:

@@ -485,7 +485,7 @@ class Clock:
 
 async def test_inactivity_logs_out(backend: BackendClient, monkeypatch: pytest.MonkeyPatch) -> None:
     clock = Clock()
-    monkeypatch.setattr("storeassist_tui.app.time", clock)  # the app module's clock only
+    monkeypatch.setattr("storeassist_tui.services.inactivity.time", clock)  # the watch's clock only
     app = StoreAssistApp(backend, poll_interval_s=0.1, inactivity_logout_s=0.4)
     async with app.run_test(size=(80, 24)) as pilot:
         await log_in(pilot, "pat", "1111")
@@ -493,7 +493,7 @@ async def test_inactivity_logs_out(backend: BackendClient, monkeypatch: pytest.M
         for _ in range(5):  # keys keep the session alive past the limit: 1.5 s in all
             clock.now += 0.3
             await pilot.press("x")
-        app._check_inactivity()  # what the inactivity timer does when it fires: still active
+        app.inactivity.check()  # what the inactivity timer does when it fires: still active
         assert isinstance(app.screen, HomeScreen) and app.session is not None
         clock.now += 0.5  # then nothing for longer than the limit: the timer's next check logs out
         await wait_for(pilot, lambda: "Logged out after 0.4 s without activity" in screen_text(app), timeout=3)
