@@ -270,7 +270,7 @@ def test_pick_amounts_the_questions_accept(mode: pk.Mode, n: int, pending: int, 
 # Order detail: cancelling -------------------------------------------------------------------------
 CM, CE = cm.Mode, cm.Event
 CANCEL_EXPECTED = {
-    (CM.VIEW, CE.CANCEL): CM.REASON,
+    (CM.VIEW, CE.START): CM.REASON,
     (CM.VIEW, CE.BACK): CM.LEFT,
     (CM.REASON, CE.REASON): CM.CONFIRM,
     (CM.REASON, CE.BACK): CM.VIEW,

@@ -22,7 +22,7 @@ class Mode(Enum):
 
 
 class Event(Enum):
-    CANCEL = "cancel"  # F4 (allowed: the role may cancel and the order is open)
+    START = "start"  # F4 (allowed: the role may cancel and the order is open)
     REASON = "reason"  # a reason typed in words
     ENTER = "enter"
     BACK = "back"  # Esc
@@ -32,7 +32,7 @@ class Event(Enum):
 
 
 _TABLE: dict[tuple[Mode, Event], Mode] = {
-    (Mode.VIEW, Event.CANCEL): Mode.REASON,
+    (Mode.VIEW, Event.START): Mode.REASON,
     (Mode.VIEW, Event.BACK): Mode.LEFT,
     (Mode.REASON, Event.REASON): Mode.CONFIRM,
     (Mode.REASON, Event.BACK): Mode.VIEW,

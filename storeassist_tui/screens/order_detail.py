@@ -127,7 +127,7 @@ class OrderDetailScreen(StoreScreen):
         if o.status not in OPEN:
             self.fail(f"Order {o.number} is {word(o.status)}: {order_status.CANCEL_ORDER.refusal}")
             return
-        self._to(Event.CANCEL)
+        self._to(Event.START)
         self.ask((f"Cancel {o.number}: type the reason, then Enter (Esc = keep the order)",
                   "Cancel: type the reason, Enter", "Reason?"))
 
