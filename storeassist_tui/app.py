@@ -88,6 +88,9 @@ class StoreAssistApp(App[None]):
     def on_mount(self) -> None:
         self.run_worker(self.inputs.consume(), group="inputs", exit_on_error=False)
         self.push_screen(LoginScreen())
+        # Once the login screen is drawn: a backend that is built on first use starts now, not
+        # while that first screen competes with it for the interpreter.
+        self.call_after_refresh(self.client.warm_up)
 
     def on_unmount(self) -> None:
         self._stop_arrivals()  # their re-armed timers must not outlive the app

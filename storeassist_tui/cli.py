@@ -78,12 +78,11 @@ def cmd_app(args: argparse.Namespace) -> int:
         client = BackendClient(settings.backend, timeout=settings.request_timeout_s)
         demo = bool(settings.demo)
     else:
-        from storeassist_tui.embedded import embedded_client, open_database
+        from storeassist_tui.embedded import start_embedded
 
         demo = settings.demo if settings.demo is not None else not settings.database_url
         settings = settings.model_copy(update={"demo": demo})
-        db = open_database(settings, seed_if_empty=True)
-        client = embedded_client(db, settings)
+        client = start_embedded(settings)
     app = StoreAssistApp(
         client, store_id=settings.store, demo=demo, poll_interval_s=settings.poll_interval_s,
         scan_threshold_ms=settings.scan_threshold_ms,

@@ -6,6 +6,7 @@ Mutating calls carry a request id; a retry with the same id never does the thing
 from __future__ import annotations
 
 import asyncio
+import ssl
 import uuid
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -92,6 +93,12 @@ class BackendClient:
         timeout: float = 15.0,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        if transport is None and self.base_url.startswith("http://"):
+            # Plain HTTP never uses TLS, yet httpx would load the CA bundle for it (about 25 ms at
+            # every start). A verifying context with no CAs instead: cheap, and it refuses any
+            # certificate, should a TLS connection ever be made through it.
+            transport = httpx.AsyncHTTPTransport(verify=ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
+        self._transport = transport
         self._http = httpx.AsyncClient(base_url=self.base_url, transport=transport, timeout=timeout)
         self.token = ""
         self._etags: dict[str, tuple[str, Any]] = {}
@@ -103,6 +110,13 @@ class BackendClient:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+
+    def warm_up(self) -> None:
+        """The app's first screen is drawn: a backend built on first use (the embedded one,
+        embedded.DeferredTransport) may start building now. Nothing to do for any other."""
+        start = getattr(self._transport, "start", None)
+        if callable(start):
+            start()
 
     async def _send(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None,
                     headers: dict[str, str] | None = None) -> httpx.Response:

@@ -102,6 +102,13 @@ def test_unknown_user_and_badge(demo_db: Database) -> None:
         auth.login(demo_db, POLICY, badge="B-9999")
 
 
+def test_an_unknown_name_costs_a_full_hash_check() -> None:
+    """The stand-in hash an unknown user name is checked against is a real hash with the hasher's
+    own parameters (written out, not made at each start): the check costs what a real one does."""
+    assert auth._verify(auth._DUMMY_HASH, "not-a-real-secret")
+    assert not auth._hasher.check_needs_rehash(auth._DUMMY_HASH)
+
+
 def test_unknown_badges_block_badge_login_on_that_terminal_only(demo_db: Database) -> None:
     policy = auth.AuthPolicy(badge_failures=3, badge_window_minutes=10)
     t0 = utcnow()

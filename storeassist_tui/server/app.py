@@ -14,17 +14,7 @@ from fastapi.responses import JSONResponse
 
 from storeassist_tui.config import Settings
 from storeassist_tui.platform_login import PlatformLogin
-from storeassist_tui.server import (
-    checkin_page,
-    errors,
-    limits,
-    routes_auth,
-    routes_faas,
-    routes_orders,
-    routes_platform,
-    routes_queues,
-    routes_requests,
-)
+from storeassist_tui.server import errors, limits, routes_auth, routes_orders, routes_queues, routes_requests
 from storeassist_tui.server.deps import Context
 from storeassist_tui.server.etag import Answers
 from storeassist_tui.store.db import Database, unavailable
@@ -68,7 +58,10 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             ctx.platform_login.close()
 
 
-def create_app(db: Database, settings: Settings) -> FastAPI:
+def create_app(db: Database, settings: Settings, *, platform: bool = True) -> FastAPI:
+    """The API. `platform=False` leaves out what only the outside world calls (the commerce
+    platform's paths and the customers' check-in pages): the embedded backend, which nothing but
+    its own terminal can reach, then never loads them."""
     app = FastAPI(
         lifespan=_lifespan,
         title="Store Assist API",
@@ -98,9 +91,13 @@ def create_app(db: Database, settings: Settings) -> FastAPI:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return _error(500, "internal", "Internal error; nothing was changed, please try again")
 
-    for module in (routes_auth, routes_queues, routes_orders, routes_requests, routes_platform, routes_faas,
-                   checkin_page):
+    for module in (routes_auth, routes_queues, routes_orders, routes_requests):
         app.include_router(module.router)
+    if platform:
+        from storeassist_tui.server import checkin_page, routes_faas, routes_platform
+
+        for module in (routes_platform, routes_faas, checkin_page):
+            app.include_router(module.router)
     errors.install(app)
     app.add_middleware(limits.BodyLimit, limit=settings.max_body_bytes, intake_limit=settings.max_intake_body_bytes)
     app.add_middleware(limits.ForwardedFor, proxies=settings.trusted_proxies)

@@ -1,21 +1,31 @@
-"""Schema migrations (Alembic) to head, run by `storeassist db upgrade` and on every start."""
+"""Schema migrations (Alembic) to head, run by `storeassist db upgrade` and on every start.
+
+A database already at head is told so by one query (store/schema_version.py) and Alembic is not
+even loaded: the usual start does no schema work.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
+from storeassist_tui.store import schema_version
 from storeassist_tui.store.db import Database
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _MIGRATION_LOCK = 7_340_022  # PostgreSQL advisory lock key: one replica migrates at a time
 
 
 def alembic_config(db: Database) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", db.url.replace("%", "%%"))
@@ -26,6 +36,8 @@ def upgrade(db: Database) -> None:
     """To head, once even when replicas start together: on PostgreSQL each takes the migration
     lock first (the others wait, then find the schema at head); SQLite's BEGIN IMMEDIATE does the
     same. The whole upgrade is one transaction, so the lock goes with its commit."""
+    if is_current(db):
+        return
     if db.is_sqlite:
         _upgrade_sqlite(db)
         return
@@ -37,7 +49,19 @@ def upgrade(db: Database) -> None:
         _to_head(db, conn)
 
 
+def is_current(db: Database) -> bool:
+    """The schema is at head (a plain read of `alembic_version`; a new database has no such table)."""
+    try:
+        with db.engine.connect() as conn:
+            stored = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all()
+    except DBAPIError:
+        return False
+    return schema_version.is_current(stored)
+
+
 def _to_head(db: Database, conn: Connection) -> None:
+    from alembic import command
+
     cfg = alembic_config(db)
     cfg.attributes["connection"] = conn
     command.upgrade(cfg, "head")
@@ -64,6 +88,8 @@ def _upgrade_sqlite(db: Database) -> None:
 
 def revision(db: Database, message: str) -> None:
     """For developers: autogenerate a migration from the models against an up-to-date database."""
+    from alembic import command
+
     with db.engine.begin() as conn:
         cfg = alembic_config(db)
         cfg.attributes["connection"] = conn
