@@ -5,23 +5,24 @@ Each start is a new process in a real pty (80x24, TERM=xterm-256color), started 
 `storeassist` command starts it. Times are taken from outside: from just before the process is
 started to the moment its output, escape sequences removed, shows the login screen's title
 ("Log in"; the bare app: its Input's placeholder). The badge B-1001 is then typed at once, as a
-scanner would, and the time to home ("1 Pick") is taken the same way: whatever the app leaves
-until after its first screen shows there. The app then idles until its output is quiet and quits
-with Ctrl+Q. Peak RSS is the kernel's high-water mark of the process over the whole run (the
-`ru_maxrss` os.wait4 reports). The bare app is a minimal `App` with one `Input`, started the same
-way by the same interpreter; it quits at its first screen.
+scanner would (with --login pin: the user name and PIN), and the time to home ("1 Pick") is taken
+the same way: whatever the app leaves until after its first screen shows is counted there. The
+app then idles until its output is quiet and quits with Ctrl+Q. Peak RSS is the kernel's
+high-water mark of the process over the whole run (the `ru_maxrss` os.wait4 reports). The bare
+app is a minimal `App` with one `Input`, started the same way by the same interpreter; it quits at
+its first screen.
 
 Client mode talks to a `storeassist serve` (SQLite, the demo store) that the bench starts first,
 outside the timing. "Embedded, existing" is the default embedded database, already created and
 migrated by an earlier run; "embedded, first run" starts in an empty data directory (creates,
 migrates and seeds the demo database). Every kind is started once untimed first: that run makes
-the embedded database and writes the bytecode (to a cache of the bench's own,
-PYTHONPYCACHEPREFIX: an installed package has its bytecode, a source tree under
-PYTHONDONTWRITEBYTECODE would be compiled at every start). Runs go round-robin over the four kinds, so load from other
-processes falls on all of them alike; ratios are of medians against the bare app's, measured in
-the same run.
+the embedded database and writes the bytecode, to a cache of the bench's own
+(PYTHONPYCACHEPREFIX), as an installed package has its bytecode (a source tree under
+PYTHONDONTWRITEBYTECODE would be compiled at every start). Runs go round-robin over the kinds, so
+load from other processes falls on all of them alike; ratios are of medians against the bare
+app's, measured in the same run.
 
-    python bench/startup.py [--runs 5] [--src DIR] [--skip client,existing,first]
+    python bench/startup.py [--runs 5] [--src DIR] [--skip client,existing,first] [--login badge|pin]
 
 --src runs the package found in DIR (e.g. an exported copy of another branch) instead of the
 installed one: for a before/after comparison on the same machine in one session.
@@ -53,6 +54,7 @@ from pathlib import Path
 COLS, ROWS = 80, 24
 LOGIN_NEEDLE = "Log in"  # the login screen's title bar, "Store Assist - Log in"
 HOME_NEEDLE = "1 Pick"  # home's first module row
+LOGINS = {"badge": b"B-1001\r", "pin": b"pat\r1111\r"}  # a demo associate (store/demo.py)
 BARE_NEEDLE = "bare-app-ready"
 
 BARE_APP = f"""
@@ -100,13 +102,13 @@ class Kind:
 class PtyChild:
     """A process on the slave side of a new pty; its output read (and kept) as it comes."""
 
-    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
+    def __init__(self, argv: list[str], env: dict[str, str], cwd: Path) -> None:
         master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
         self.master = master
         self.out = b""
         self.started = time.perf_counter()
-        self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env,
+        self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=cwd,
                                      start_new_session=True, close_fds=True)
         os.close(slave)
 
@@ -161,16 +163,18 @@ class PtyChild:
         return int(usage.ru_maxrss)
 
 
-def measure(kind: Kind) -> Run:
+def measure(kind: Kind, cwd: Path, login: bytes = LOGINS["badge"]) -> Run:
+    """One start of `kind`. `cwd`: anywhere but a source tree, which `python -c` would put first
+    on sys.path (ahead of --src)."""
     kind.before_each()
-    child = PtyChild(kind.argv, kind.env)
+    child = PtyChild(kind.argv, kind.env, cwd)
     try:
         shown = child.wait_for(kind.needle)
         home = 0.0
         if kind.logs_in:
             # As an associate who scans the badge the moment the form is there: whatever the app
             # left to do after drawing the login screen (the embedded backend) counts here.
-            child.send(b"B-1001\r")
+            child.send(login)
             home = child.wait_for(HOME_NEEDLE)
         child.quiet()
         peak = child.finish()
@@ -220,8 +224,8 @@ def report(kinds: list[Kind]) -> None:
               f"{_median(t):>8.2f}  {min(t):.2f}-{max(t):.2f}  {_median(t) / base_t:5.1f}x"
               f"{home:<22}"
               f"{_median(p):>9.0f}  {min(p):>3.0f}-{max(p):<3.0f}   {_median(p) / base_rss:5.1f}x")
-    print("\nhome: the badge is scanned the moment the login screen shows. peak RSS: the whole run (the bare app "
-          "quits at its first screen; the others log in and reach home first).")
+    print("\nhome: logged in (badge, or --login pin) the moment the login screen shows. peak RSS: the whole run "
+          "(the bare app quits at its first screen; the others log in and reach home first).")
     print("each run, s to the login screen:",
           "; ".join(f"{k.name} " + " ".join(f"{r.shown_s:.2f}" for r in k.runs) for k in kinds))
 
@@ -231,6 +235,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--src", type=Path, help="run the storeassist_tui package found in this directory")
     parser.add_argument("--skip", default="", help="kinds to leave out, comma-separated: client,existing,first")
+    parser.add_argument("--login", choices=sorted(LOGINS), default="badge",
+                        help="badge (default) or user name and PIN (its hash check costs the PIN hasher's memory)")
     args = parser.parse_args()
     python = sys.executable
     exe = Path(python).with_name("storeassist")
@@ -252,10 +258,10 @@ def main() -> None:
     # The backend for client mode: a real server on a seeded SQLite file, started once, untimed.
     server_db = f"sqlite:///{tmp / 'server.db'}"
     boot = [python, "-c", APP]
-    subprocess.run([*boot, "seed", "--demo", "--database-url", server_db], env=env("server"), check=True,
+    subprocess.run([*boot, "seed", "--demo", "--database-url", server_db], env=env("server"), cwd=tmp, check=True,
                    stdout=subprocess.DEVNULL)
     port = _free_port()
-    server = subprocess.Popen([*boot, "serve", "--port", str(port), "--database-url", server_db],
+    server = subprocess.Popen([*boot, "serve", "--port", str(port), "--database-url", server_db], cwd=tmp,
                               env=env("server"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         _wait_port(port, server)
@@ -272,10 +278,10 @@ def main() -> None:
         kinds = [k for i, k in enumerate(kinds) if i not in {skip[s] for s in args.skip.split(",") if s}]
         # Untimed: creates the embedded database, writes the bytecode, warms the file cache.
         for k in kinds:
-            measure(k)
+            measure(k, tmp)
         for _ in range(args.runs):
             for k in kinds:
-                k.runs.append(measure(k))
+                k.runs.append(measure(k, tmp, LOGINS[args.login]))
                 r = k.runs[-1]
                 print(f"  {k.name:24} login screen {r.shown_s:5.2f} s  home {r.home_s:5.2f} s  "
                       f"peak {r.rss_peak_mb:4.0f} MB", flush=True)
@@ -291,7 +297,8 @@ def main() -> None:
 
     print(f"\nmachine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"Textual {textual.__version__}, {platform.platform()}; load {os.getloadavg()[0]:.2f}; "
-          f"package from {args.src or 'the installed tree'}; {exe.name} started as `python -c`; {args.runs} runs each")
+          f"package from {args.src or 'the installed tree'}; {exe.name} started as `python -c`; {args.runs} runs each; "
+          f"log in by {args.login}")
     report(kinds)
 
 
