@@ -22,10 +22,12 @@ PYTHONDONTWRITEBYTECODE would be compiled at every start). Runs go round-robin o
 load from other processes falls on all of them alike; ratios are of medians against the bare
 app's, measured in the same run.
 
-    python bench/startup.py [--runs 5] [--src DIR] [--skip client,existing,first] [--login badge|pin]
+    python bench/startup.py [--runs 5] [--before DIR] [--src DIR] [--skip client,existing,first]
+                            [--login badge|pin]
 
---src runs the package found in DIR (e.g. an exported copy of another branch) instead of the
-installed one: for a before/after comparison on the same machine in one session.
+--before DIR also runs the package found in DIR (e.g. `git archive main | tar -x -C DIR`), in the
+same rounds against the same bare app: before and after in one run. --src runs the package in
+DIR instead of the installed one. (The client mode's server always runs the installed package.)
 """
 
 from __future__ import annotations
@@ -49,11 +51,13 @@ import termios
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 COLS, ROWS = 80, 24
 LOGIN_NEEDLE = "Log in"  # the login screen's title bar, "Store Assist - Log in"
 HOME_NEEDLE = "1 Pick"  # home's first module row
+SKIP = {"client": "client", "existing": "embedded, existing", "first": "embedded, first"}
 LOGINS = {"badge": b"B-1001\r", "pin": b"pat\r1111\r"}  # a demo associate (store/demo.py)
 BARE_NEEDLE = "bare-app-ready"
 
@@ -213,14 +217,14 @@ def report(kinds: list[Kind]) -> None:
     bare = kinds[0]
     base_t = _median([r.shown_s for r in bare.runs])
     base_rss = _median([r.rss_peak_mb for r in bare.runs])
-    print(f"\n{'':24}{'start -> login screen (s)':>30}{'start -> home (s)':>22}{'peak RSS (MB)':>28}")
-    print(f"{'':24}{'median  min-max    x bare':>30}{'median  min-max':>22}{'median  min-max    x bare':>28}")
+    print(f"\n{'':32}{'start -> login screen (s)':>30}{'start -> home (s)':>22}{'peak RSS (MB)':>28}")
+    print(f"{'':32}{'median  min-max    x bare':>30}{'median  min-max':>22}{'median  min-max    x bare':>28}")
     for k in kinds:
         t = [r.shown_s for r in k.runs]
         h = [r.home_s for r in k.runs]
         p = [r.rss_peak_mb for r in k.runs]
         home = f"{_median(h):>7.2f}  {min(h):.2f}-{max(h):.2f}" if k.logs_in else f"{'-':>7}"
-        print(f"{k.name:24}"
+        print(f"{k.name:32}"
               f"{_median(t):>8.2f}  {min(t):.2f}-{max(t):.2f}  {_median(t) / base_t:5.1f}x"
               f"{home:<22}"
               f"{_median(p):>9.0f}  {min(p):>3.0f}-{max(p):<3.0f}   {_median(p) / base_rss:5.1f}x")
@@ -234,6 +238,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--src", type=Path, help="run the storeassist_tui package found in this directory")
+    parser.add_argument("--before", type=Path,
+                        help="also run the package found in this directory, in the same rounds (rows 'before: ...')")
     parser.add_argument("--skip", default="", help="kinds to leave out, comma-separated: client,existing,first")
     parser.add_argument("--login", choices=sorted(LOGINS), default="badge",
                         help="badge (default) or user name and PIN (its hash check costs the PIN hasher's memory)")
@@ -249,8 +255,6 @@ def main() -> None:
     base_env.update(TERM="xterm-256color", LANG="C.UTF-8", STOREASSIST_CONFIG=str(tmp / "none.toml"),
                     XDG_STATE_HOME=str(tmp / "state"), XDG_CONFIG_HOME=str(tmp / "config"),
                     PYTHONPYCACHEPREFIX=str(tmp / "pycache"))
-    if args.src:
-        base_env["PYTHONPATH"] = str(args.src.resolve())
 
     def env(data: str, **more: str) -> dict[str, str]:
         return {**base_env, "XDG_DATA_HOME": str(tmp / data), **more}
@@ -265,17 +269,20 @@ def main() -> None:
                               env=env("server"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         _wait_port(port, server)
-        first_data = tmp / "first"
-        kinds = [
-            Kind("bare Textual app", [python, "-c", BARE_APP], env("bare"), BARE_NEEDLE, logs_in=False),
-            Kind("client (--backend URL)", [*boot, "--backend", f"http://127.0.0.1:{port}"], env("client"),
-                 LOGIN_NEEDLE, logs_in=True),
-            Kind("embedded, existing db", boot, env("embedded"), LOGIN_NEEDLE, logs_in=True),
-            Kind("embedded, first run", boot, env("first"), LOGIN_NEEDLE, logs_in=True,
-                 before_each=lambda: shutil.rmtree(first_data, ignore_errors=True)),
-        ]
-        skip = {"client": 1, "existing": 2, "first": 3}
-        kinds = [k for i, k in enumerate(kinds) if i not in {skip[s] for s in args.skip.split(",") if s}]
+        kinds = [Kind("bare Textual app", [python, "-c", BARE_APP], env("bare"), BARE_NEEDLE, logs_in=False)]
+        trees = [("", args.src)] + ([("before: ", args.before)] if args.before else [])
+        for label, src in trees:
+            more = {"PYTHONPATH": str(src.resolve())} if src else {}
+            first_data = tmp / f"{label}first"
+            kinds += [
+                Kind(f"{label}client (--backend URL)", [*boot, "--backend", f"http://127.0.0.1:{port}"],
+                     env(f"{label}client", **more), LOGIN_NEEDLE, logs_in=True),
+                Kind(f"{label}embedded, existing db", boot, env(f"{label}embedded", **more), LOGIN_NEEDLE, logs_in=True),
+                Kind(f"{label}embedded, first run", boot, env(f"{label}first", **more), LOGIN_NEEDLE, logs_in=True,
+                     before_each=partial(shutil.rmtree, first_data, ignore_errors=True)),
+            ]
+        skipped = tuple(SKIP[s] for s in args.skip.split(",") if s)
+        kinds = [k for k in kinds if not k.name.removeprefix("before: ").startswith(skipped)]
         # Untimed: creates the embedded database, writes the bytecode, warms the file cache.
         for k in kinds:
             measure(k, tmp)
@@ -283,7 +290,7 @@ def main() -> None:
             for k in kinds:
                 k.runs.append(measure(k, tmp, LOGINS[args.login]))
                 r = k.runs[-1]
-                print(f"  {k.name:24} login screen {r.shown_s:5.2f} s  home {r.home_s:5.2f} s  "
+                print(f"  {k.name:32} login screen {r.shown_s:5.2f} s  home {r.home_s:5.2f} s  "
                       f"peak {r.rss_peak_mb:4.0f} MB", flush=True)
     finally:
         server.send_signal(signal.SIGINT)
@@ -297,7 +304,8 @@ def main() -> None:
 
     print(f"\nmachine: {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"Textual {textual.__version__}, {platform.platform()}; load {os.getloadavg()[0]:.2f}; "
-          f"package from {args.src or 'the installed tree'}; {exe.name} started as `python -c`; {args.runs} runs each; "
+          f"package from {args.src or 'the installed tree'}" + (f", before: from {args.before}" if args.before else "")
+          + f"; {exe.name} started as `python -c`; {args.runs} runs each; "
           f"log in by {args.login}")
     report(kinds)
 
