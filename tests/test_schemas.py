@@ -238,7 +238,7 @@ def test_field_drift_sees_a_field_on_one_side_only() -> None:
 
 def test_the_schema_module_loads_neither_side() -> None:
     script = ("import sys, storeassist_tui.schemas\n"
-              "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+              "print(sorted(m for m, mod in sys.modules.items() if mod is not None and m.split('.')[0] in "
               "('textual', 'rich', 'httpx', 'sqlmodel', 'sqlalchemy', 'fastapi', 'starlette', 'alembic') "
               "or m.startswith(('storeassist_tui.store', 'storeassist_tui.server', 'storeassist_tui.client', "
               "'storeassist_tui.screens', 'storeassist_tui.widgets', 'storeassist_tui.app'))))")
