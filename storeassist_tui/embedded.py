@@ -131,4 +131,3 @@ def start_embedded(settings: Settings) -> BackendClient:
         return _transport(open_database(settings, seed_if_empty=True), settings)
 
     return BackendClient(EMBEDDED_URL, transport=DeferredTransport(build), timeout=settings.request_timeout_s)
-
