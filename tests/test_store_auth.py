@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from argon2 import PasswordHasher, extract_parameters, profiles
 from helpers import STORE, new_orders, rid
 from sqlmodel import select
 
@@ -107,6 +108,61 @@ def test_an_unknown_name_costs_a_full_hash_check() -> None:
     own parameters (written out, not made at each start): the check costs what a real one does."""
     assert auth._verify(auth._DUMMY_HASH, "not-a-real-secret")
     assert not auth._hasher.check_needs_rehash(auth._DUMMY_HASH)
+
+
+# argon2-cffi's default, which PINs were hashed with before PIN_HASH.
+OLD_HASHER = PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY)
+
+
+def _stored_hash(db: Database, username: str) -> str:
+    with db.read() as s:
+        return s.exec(select(Associate.secret_hash).where(Associate.username == username)).one()
+
+
+def _set_stored_hash(db: Database, username: str, secret_hash: str) -> None:
+    with db.write() as s:
+        a = s.exec(select(Associate).where(Associate.username == username)).one()
+        a.secret_hash = secret_hash
+        s.add(a)
+
+
+def test_a_pin_hashed_with_older_parameters_still_logs_in_and_is_hashed_anew(demo_db: Database) -> None:
+    _set_stored_hash(demo_db, "pat", OLD_HASHER.hash("1111"))
+    assert auth.login(demo_db, POLICY, username="pat", secret="1111").user.username == "pat"
+    stored = _stored_hash(demo_db, "pat")
+    assert extract_parameters(stored) == auth.PIN_HASH
+    assert PasswordHasher().verify(stored, "1111")  # the same PIN, not a stand-in
+    assert auth.login(demo_db, POLICY, username="pat", secret="1111").user.username == "pat"
+    assert _stored_hash(demo_db, "pat") == stored  # current parameters: left as it is
+
+
+def test_a_wrong_pin_or_a_badge_leaves_an_old_hash_as_it_is(demo_db: Database) -> None:
+    old = OLD_HASHER.hash("1111")
+    _set_stored_hash(demo_db, "pat", old)
+    with pytest.raises(AuthFailed):
+        auth.login(demo_db, POLICY, username="pat", secret="1112")
+    assert auth.login(demo_db, POLICY, badge="B-1001").user.username == "pat"
+    with pytest.raises(Forbidden):  # the right PIN, refused at this terminal: nothing stored
+        auth.login(demo_db, POLICY, username="pat", secret="1111", store="elsewhere-9")
+    assert _stored_hash(demo_db, "pat") == old
+
+
+def test_a_new_hash_of_an_old_pin_never_replaces_a_pin_set_meanwhile(
+    demo_db: Database, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _set_stored_hash(demo_db, "pat", OLD_HASHER.hash("1111"))
+    rehashed = auth._rehashed
+
+    def pin_changed_while_hashing(secret_hash: str, secret: str) -> str | None:
+        admin.set_secret(demo_db, "pat", "7777")
+        return rehashed(secret_hash, secret)
+
+    monkeypatch.setattr(auth, "_rehashed", pin_changed_while_hashing)
+    auth.login(demo_db, POLICY, username="pat", secret="1111")
+    monkeypatch.undo()
+    assert auth.login(demo_db, POLICY, username="pat", secret="7777").user.username == "pat"
+    with pytest.raises(AuthFailed):
+        auth.login(demo_db, POLICY, username="pat", secret="1111")
 
 
 def test_unknown_badges_block_badge_login_on_that_terminal_only(demo_db: Database) -> None:

@@ -7,8 +7,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from argon2 import PasswordHasher
+from argon2 import Parameters, PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from argon2.low_level import Type
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
@@ -25,11 +26,20 @@ from storeassist_tui.store.errors import (
 from storeassist_tui.store.models import Associate, AssociateStore, AuthToken, IntegrationKey, LoginFailure, Store
 from storeassist_tui.store.roles import Actor
 
-_hasher = PasswordHasher()
+# How PINs (and passwords) are hashed: argon2id with the least memory of the OWASP Password
+# Storage Cheat Sheet's sets of equal strength (m=19 MiB t=2, 12 MiB t=3, 9 MiB t=4, 7 MiB t=5;
+# all p=1). More memory would buy little: a PIN of a few digits falls to offline guessing whatever
+# the cost; what guards an account is the lock-out after a few wrong tries. And in embedded mode
+# the hash runs in the terminal's own process: argon2-cffi's default (64 MiB t=3 p=4) made a PIN
+# login's peak memory 4.7x a bare Textual app's (bench/startup.py --login pin; 12 MiB: 3.1x).
+# Hashes made with other parameters still verify, and are made anew at the next login.
+PIN_HASH = Parameters(type=Type.ID, version=19, salt_len=16, hash_len=32, time_cost=5, memory_cost=7 * 1024,
+                      parallelism=1)
+_hasher = PasswordHasher.from_parameters(PIN_HASH)
 # What an unknown user name's PIN is checked against, so that the answer takes as long as for a
-# known one. Written out rather than hashed at import: hashing took 0.1-0.3 s and 64 MiB (the
-# hasher's memory cost) at every start. Same parameters as _hasher (tests/test_store_auth.py).
-_DUMMY_HASH = "$argon2id$v=19$m=65536,t=3,p=4$QdHqlMdBxbUOpkrXq39Llg$gfjJCtLk5L9i2R8RZ0t0c+hVYcvLWpsrxcBB4mb4jcU"
+# known one. Written out rather than hashed at import, which would cost every start the hash's
+# time and memory. Made with PIN_HASH (tests/test_store_auth.py checks it).
+_DUMMY_HASH = "$argon2id$v=19$m=7168,t=5,p=1$qolpAln2zGiAzxLiHnWZWg$DL11FtGzNOidoy+u15+7P6sEmY1n0sqGMfSMJ/JbpXk"
 
 
 def hash_secret(secret: str) -> str:
@@ -41,6 +51,12 @@ def _verify(secret_hash: str, secret: str) -> bool:
         return _hasher.verify(secret_hash, secret)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def _rehashed(secret_hash: str, secret: str) -> str | None:
+    """A new hash of a secret just verified against `secret_hash`, if that was made with other
+    parameters than PIN_HASH (older ones); else None."""
+    return hash_secret(secret) if _hasher.check_needs_rehash(secret_hash) else None
 
 
 def token_digest(token: str) -> str:
@@ -142,7 +158,8 @@ def login(
     terminal is set up for, if any: an associate of other stores only is refused there.
 
     The slow hash check runs outside any write transaction, so that a burst of logins never
-    holds the database's write lock; only the outcome is written, on the freshly locked row.
+    holds the database's write lock; only the outcome is written, on the freshly locked row
+    (with the PIN's new hash if its stored one was made with older parameters than PIN_HASH).
     """
     now = now or utcnow()
     address = address[:64]
@@ -166,8 +183,11 @@ def login(
     secret_ok = bool(badge) or _verify(found.secret_hash, secret)
     if not secret_ok and account_state(found, now) == "locked":
         raise AuthFailed(WRONG_CREDENTIALS)  # not counted: the lock-out runs its time
+    rehashed = None
     if secret_ok:
         _check_usable(found, now)
+        # Hashed here, like the check, outside the write transaction; stored with the login.
+        rehashed = None if badge else _rehashed(found.secret_hash, secret)
     failure: AuthFailed | None = None
     with db.write() as session:
         # FOR UPDATE: concurrent wrong PINs each count (PostgreSQL; SQLite writers queue anyway)
@@ -185,6 +205,8 @@ def login(
             _check_usable(a, now)  # it may have been locked while the PIN was being checked
             a.failed_logins = 0
             a.locked_until = None
+            if rehashed and a.secret_hash == found.secret_hash:  # not over a PIN changed meanwhile
+                a.secret_hash = rehashed
             session.add(a)
             result = issue_session(session, a, policy.session_lifetime_s, now, store)
     if failure is not None:  # raised after the commit, so the failed try is counted
