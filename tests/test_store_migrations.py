@@ -16,7 +16,8 @@ from storeassist_tui.store.db import Database
 
 def test_migrations_match_the_models(db: Database) -> None:
     with db.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+        context = MigrationContext.configure(conn, opts={"include_name": migrate.include_name})
+        diff = compare_metadata(context, SQLModel.metadata)
     assert diff == []
 
 

@@ -126,7 +126,8 @@ class Order(SQLModel, table=True):
     __tablename__ = "orders"
     __table_args__ = (
         Index("ix_orders_queue", "store_id", "status", "due_at"),
-        Index("ix_orders_store_placed", "store_id", "placed_at"),
+        Index("ix_orders_store_placed", "store_id", "placed_at", "id"),
+        Index("ix_orders_store_status_placed", "store_id", "status", "placed_at", "id"),
         Index("ix_orders_store_email", "store_id", "email_key", "placed_at"),
         Index("ix_orders_store_phone", "store_id", "phone_key", "placed_at"),
     )
@@ -139,7 +140,8 @@ class Order(SQLModel, table=True):
     customer_name: str = Field(max_length=200)
     customer_phone: str = Field(default="", max_length=40)
     customer_email: str = Field(default="", max_length=200)
-    search_text: str = Field(default="", max_length=500)  # lower-case name, e-mail, phone digits
+    # Lower-case name, e-mail, phone digits; searched by any part through a trigram index (store/search.py).
+    search_text: str = Field(default="", max_length=500)
     email_key: str = Field(default="", max_length=200)  # lower-case e-mail: indexed exact look-up
     phone_key: str = Field(default="", max_length=10)  # last 10 phone digits: indexed exact look-up
     dispatch: str = Field(default="in_store", max_length=16)  # in_store | curbside

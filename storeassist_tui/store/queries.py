@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-import re
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from storeassist_tui.order_status import ALL, OPEN, TO_PICK, OrderStatus
 from storeassist_tui.schemas import SEARCH_MAX
+from storeassist_tui.store import search
 from storeassist_tui.store.db import Database, utcnow
 from storeassist_tui.store.errors import InvalidInput, NotFound
 from storeassist_tui.store.models import CheckIn, Order, OutboxEvent, Store
@@ -141,7 +140,7 @@ def handoff_queue(db: Database, actor: Actor, store_id: str, now: datetime | Non
 def search_orders(
     db: Database, actor: Actor, store_id: str, q: str = "", status: str = "", offset: int = 0, limit: int = 50
 ) -> OrderPage:
-    """Newest first; q matches the order number, or a name, e-mail or phone (any part)."""
+    """Newest first; q matches the order number, or a name, e-mail or phone (any part: store/search.py)."""
     q = clean(q).lower()
     if len(q) > SEARCH_MAX:
         raise InvalidInput(f"Search: at most {SEARCH_MAX} characters")
@@ -152,45 +151,10 @@ def search_orders(
     offset = max(0, offset)
     with db.read() as session:
         _store(session, actor, store_id)
-        where: list[Any] = [Order.store_id == store_id]
-        if statuses:
-            where.append(col(Order.status).in_(statuses))
-        if q:
-            exact = session.exec(select(Order).where(*where, Order.number == q.upper())).first() or session.exec(
-                select(Order).where(*where, Order.number == q)
-            ).first()
-            if exact is not None:
-                return OrderPage(store_id=store_id, total=1, offset=0, orders=summaries(session, [exact]))
-            where.append(_match(session, where, q))
-        orders = list(
-            session.exec(
-                select(Order).where(*where).order_by(col(Order.placed_at).desc(), col(Order.id).desc())
-                .offset(offset).limit(limit)
-            )
-        )
-        if offset == 0 and len(orders) < limit:
-            total = len(orders)  # the page holds every match: no second scan to count them
-        else:
-            total = session.exec(select(func.count()).select_from(Order).where(*where)).one()
-        return OrderPage(store_id=store_id, total=total, offset=offset, orders=summaries(session, orders))
-
-
-def _match(session: Session, where: list[Any], q: str) -> Any:
-    """The search condition: an indexed exact e-mail or full phone number when the query is one
-    and matches, else any part of the name, e-mail or phone digits."""
-    digits = re.sub(r"\D", "", q)
-    if "@" in q:
-        exact = col(Order.email_key) == q
-        if session.exec(select(Order.id).where(*where, exact).limit(1)).first() is not None:
-            return exact
-    elif len(digits) >= 10 and not re.sub(r"[\d\s()+.-]", "", q):
-        exact = col(Order.phone_key) == digits[-10:]
-        if session.exec(select(Order.id).where(*where, exact).limit(1)).first() is not None:
-            return exact
-    terms = [col(Order.search_text).contains(q, autoescape=True)]  # '%' and '_' are literal
-    if len(digits) >= 4 and digits != q:
-        terms.append(col(Order.search_text).contains(digits, autoescape=True))
-    return or_(*terms)
+        found = search.find(session, store_id, statuses, q, offset, limit)
+        rows = {o.id: o for o in session.exec(select(Order).where(col(Order.id).in_(found.ids)))}
+        orders = [rows[i] for i in found.ids]
+        return OrderPage(store_id=store_id, total=found.total, offset=found.offset, orders=summaries(session, orders))
 
 
 def get_order(db: Database, actor: Actor, order_id: int) -> OrderDetail:

@@ -6,6 +6,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import storeassist_tui.store.models  # noqa: F401  (registers the tables)
+from storeassist_tui.store.migrate import include_name
 
 target_metadata = SQLModel.metadata
 connection = context.config.attributes["connection"]
@@ -14,6 +15,7 @@ context.configure(
     target_metadata=target_metadata,
     render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters tables by copying them
     compare_type=True,
+    include_name=include_name,
 )
 with context.begin_transaction():
     context.run_migrations()

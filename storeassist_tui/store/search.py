@@ -1,0 +1,155 @@
+"""Finding a store's orders for the Orders list: how many there are and one page of them, newest
+first; all of them, by status, or by a search.
+
+What a search matches is one rule: the query is an order's number, or a whole e-mail address or
+phone number that an order has exactly, or else the query as typed, or its digits, is part of the
+order's search text (the lower-case name, e-mail and phone digits: intake.search_keys). The
+indexes of migration 0007 make the last one fast at 100,000 orders a store:
+- PostgreSQL serves `LIKE '%...%'` (`_contains`) from its trigram index by itself;
+- SQLite's FTS5 trigram table finds a term of 3 characters or more as a phrase of its trigrams,
+  case-sensitive: exactly the orders whose (lower-case) search text holds it, as LIKE would. A
+  shorter term has no trigram: LIKE looks for it order by order.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import column, func, or_, table, union_all
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
+from sqlmodel import Session, col, select
+
+from storeassist_tui.store.models import Order
+
+TRIGRAM = 3  # the shortest term the trigram indexes can find
+# Up to this many matches a search's page is sorted from the matches; past it, walking the store's
+# orders newest first fills a page sooner (a match in every few orders).
+FEW_MATCHES = 2000
+
+# SQLite's search index and per-status counts (migration 0007, kept up to date by triggers).
+_FTS = table("orders_search", column("rowid"), column("search_text"))
+_COUNTS = table("store_order_count", column("store_id"), column("status"), column("n"))
+
+
+@dataclass(frozen=True)
+class Found:
+    total: int
+    offset: int
+    ids: list[int]  # the page, in list order
+
+
+def find(session: Session, store_id: str, statuses: list[str], q: str, offset: int, limit: int) -> Found:
+    """Orders of the store in `statuses` (any if empty) matching `q` (cleaned, lower-case; any if
+    empty), newest first: the total and the page at `offset`."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    statuses = list(dict.fromkeys(statuses))
+    where: list[Any] = [Order.store_id == store_id]
+    if statuses:
+        where.append(col(Order.status).in_(statuses))
+    if not q:
+        total = _kept_total(session, store_id, statuses) if sqlite else _count(session, where)
+        if len(statuses) > 1:
+            return Found(total, offset, _page_of_statuses(session, store_id, statuses, offset, limit))
+        return Found(total, offset, _page(session, where, offset, limit))
+    for number in dict.fromkeys((q.upper(), q)):
+        exact = session.exec(select(Order.id).where(*where, Order.number == number)).first()
+        if exact is not None:
+            return Found(1, 0, [exact])
+    key = _exact_key(session, where, q)
+    if key is not None:
+        where.append(key)
+    else:
+        terms = _terms(q)
+        if sqlite and min(len(t) for t in terms) >= TRIGRAM:
+            return _by_trigrams(session, store_id, statuses, where, terms, offset, limit)
+        where.append(_contains(terms))
+    ids = _page(session, where, offset, limit)
+    total = len(ids) if offset == 0 and len(ids) < limit else _count(session, where)
+    return Found(total, offset, ids)
+
+
+def _terms(q: str) -> list[str]:
+    """What a query looks for: itself, and its digits when it is a phone number as typed."""
+    digits = re.sub(r"\D", "", q)
+    return [q, digits] if len(digits) >= 4 and digits != q else [q]
+
+
+def _contains(terms: list[str]) -> ColumnElement[bool]:
+    """Any of the terms is part of the search text ('%' and '_' are literal)."""
+    return or_(*(col(Order.search_text).contains(t, autoescape=True) for t in terms))
+
+
+def _exact_key(session: Session, where: list[Any], q: str) -> ColumnElement[bool] | None:
+    """An indexed exact e-mail or full phone number, when the query is one and an order has it."""
+    digits = re.sub(r"\D", "", q)
+    if "@" in q:
+        exact = col(Order.email_key) == q
+    elif len(digits) >= 10 and not re.sub(r"[\d\s()+.-]", "", q):
+        exact = col(Order.phone_key) == digits[-10:]
+    else:
+        return None
+    return exact if session.exec(select(Order.id).where(*where, exact).limit(1)).first() is not None else None
+
+
+def _by_trigrams(session: Session, store_id: str, statuses: list[str], where: list[Any], terms: list[str],
+                 offset: int, limit: int) -> Found:
+    """SQLite: the orders whose search text holds one of the terms, from the FTS5 trigram index."""
+    match = _FTS.c.search_text.match(" OR ".join('"' + t.replace('"', '""') + '"' for t in terms))
+    hits = col(Order.id).in_(select(_FTS.c.rowid).where(match))
+    driven: list[Any] = [_not_indexed(Order.store_id) == store_id, hits]
+    if statuses:
+        driven.append(col(Order.status).in_(statuses))
+    if not statuses and _only_store(session, store_id):
+        # A store's own database: the index counts its matches without reading an order.
+        total = session.exec(select(func.count()).select_from(_FTS).where(match)).one()
+    else:
+        total = _count(session, driven)
+    if total <= FEW_MATCHES:
+        return Found(total, offset, _page(session, driven, offset, limit))
+    return Found(total, offset, _page(session, [*where, _contains(terms)], offset, limit))
+
+
+def _not_indexed(c: Any) -> ColumnElement[Any]:
+    """`+column`: SQLite's way to keep its planner off the indexes of that column, so that the
+    search index drives the query instead of a walk through every order of the store."""
+    return UnaryExpression(c, operator=operators.custom_op("+"), type_=c.type)
+
+
+def _only_store(session: Session, store_id: str) -> bool:
+    """SQLite: no other store has orders here."""
+    others = select(_COUNTS.c.store_id).where(_COUNTS.c.store_id != store_id, _COUNTS.c.n > 0).limit(1)
+    return session.exec(others).first() is None
+
+
+def _page(session: Session, where: list[Any], offset: int, limit: int) -> list[int]:
+    """The ids alone first: an offset is skipped in the index, not through the orders' rows."""
+    stmt = select(col(Order.id)).where(*where).order_by(col(Order.placed_at).desc(), col(Order.id).desc())
+    return [i for i in session.exec(stmt.offset(offset).limit(limit)) if i is not None]
+
+
+def _page_of_statuses(session: Session, store_id: str, statuses: list[str], offset: int, limit: int) -> list[int]:
+    """A page of several statuses (the open orders): each status's newest from its own index,
+    merged, rather than a walk through every order of the store looking for the few open ones."""
+    each = [
+        select(Order.id, Order.placed_at).where(Order.store_id == store_id, Order.status == s)
+        .order_by(col(Order.placed_at).desc(), col(Order.id).desc()).limit(offset + limit).subquery()
+        for s in statuses
+    ]
+    merged = union_all(*(select(e.c.id, e.c.placed_at) for e in each)).subquery()
+    stmt = select(merged.c.id).order_by(merged.c.placed_at.desc(), merged.c.id.desc()).offset(offset).limit(limit)
+    return list(session.exec(stmt))
+
+
+def _count(session: Session, where: list[Any]) -> int:
+    return session.exec(select(func.count()).select_from(Order).where(*where)).one()
+
+
+def _kept_total(session: Session, store_id: str, statuses: list[str]) -> int:
+    """SQLite: the store's orders in those statuses from the counts its triggers keep."""
+    stmt = select(func.coalesce(func.sum(_COUNTS.c.n), 0)).where(_COUNTS.c.store_id == store_id)
+    if statuses:
+        stmt = stmt.where(_COUNTS.c.status.in_(statuses))
+    return int(session.exec(stmt).one())
