@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlmodel import col, select
 
 from storeassist_tui.store import auth, demo, migrate, queries
@@ -88,6 +88,9 @@ def main() -> None:
     db = Database(args.database_url)
     migrate.upgrade(db)
     seeded = _seed_or_reuse(db, args.orders, args.stores)
+    if not db.is_sqlite:  # the planner's statistics as autovacuum would leave them, before and after alike
+        with db.write() as session:
+            session.execute(text("ANALYZE"))
     store = "demo-001"
     lee = auth.authenticate(db, auth.login(db, auth.AuthPolicy(), username="lee", secret="3333").token)[0]
     total = queries.search_orders(db, lee, store, limit=1).total
