@@ -50,7 +50,9 @@ def find(session: Session, store_id: str, statuses: list[str], q: str, offset: i
     if statuses:
         where.append(col(Order.status).in_(statuses))
     if not q:
-        total = _kept_total(session, store_id, statuses) if sqlite else _count(session, where)
+        if not sqlite:
+            return Found(_count(session, where), offset, _page(session, where, offset, limit))
+        total = _kept_total(session, store_id, statuses)
         if len(statuses) > 1:
             return Found(total, offset, _page_of_statuses(session, store_id, statuses, offset, limit))
         return Found(total, offset, _page(session, where, offset, limit))
@@ -131,8 +133,9 @@ def _page(session: Session, where: list[Any], offset: int, limit: int) -> list[i
 
 
 def _page_of_statuses(session: Session, store_id: str, statuses: list[str], offset: int, limit: int) -> list[int]:
-    """A page of several statuses (the open orders): each status's newest from its own index,
-    merged, rather than a walk through every order of the store looking for the few open ones."""
+    """SQLite: a page of several statuses (the open orders), each status's newest from its own
+    index, merged. Without statistics SQLite's planner would walk every order of the store, newest
+    first, looking for the few open ones (PostgreSQL's, which has them, chooses well)."""
     each = [
         select(Order.id, Order.placed_at).where(Order.store_id == store_id, Order.status == s)
         .order_by(col(Order.placed_at).desc(), col(Order.id).desc()).limit(offset + limit).subquery()
