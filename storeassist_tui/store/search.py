@@ -49,25 +49,24 @@ def find(session: Session, store_id: str, statuses: list[str], q: str, offset: i
     where: list[Any] = [Order.store_id == store_id]
     if statuses:
         where.append(col(Order.status).in_(statuses))
-    if not q:
-        if not sqlite:
-            return Found(_count(session, where), offset, _page(session, where, offset, limit))
+    if not q and sqlite:
         total = _kept_total(session, store_id, statuses)
         if len(statuses) > 1:
             return Found(total, offset, _page_of_statuses(session, store_id, statuses, offset, limit))
         return Found(total, offset, _page(session, where, offset, limit))
-    for number in dict.fromkeys((q.upper(), q)):
-        exact = session.exec(select(Order.id).where(*where, Order.number == number)).first()
-        if exact is not None:
-            return Found(1, 0, [exact])
-    key = _exact_key(session, where, q)
-    if key is not None:
-        where.append(key)
-    else:
-        terms = _terms(q)
-        if sqlite and min(len(t) for t in terms) >= TRIGRAM:
-            return _by_trigrams(session, store_id, statuses, where, terms, offset, limit)
-        where.append(_contains(terms))
+    if q:
+        for number in dict.fromkeys((q.upper(), q)):
+            exact = session.exec(select(Order.id).where(*where, Order.number == number)).first()
+            if exact is not None:
+                return Found(1, 0, [exact])
+        key = _exact_key(session, where, q)
+        if key is not None:
+            where.append(key)
+        else:
+            terms = _terms(q)
+            if sqlite and min(len(t) for t in terms) >= TRIGRAM:
+                return _by_trigrams(session, store_id, statuses, where, terms, offset, limit)
+            where.append(_contains(terms))
     ids = _page(session, where, offset, limit)
     total = len(ids) if offset == 0 and len(ids) < limit else _count(session, where)
     return Found(total, offset, ids)
