@@ -152,9 +152,8 @@ def search_orders(
     with db.read() as session:
         _store(session, actor, store_id)
         found = search.find(session, store_id, statuses, q, offset, limit)
-        rows = {o.id: o for o in session.exec(select(Order).where(col(Order.id).in_(found.ids)))}
-        orders = [rows[i] for i in found.ids]
-        return OrderPage(store_id=store_id, total=found.total, offset=found.offset, orders=summaries(session, orders))
+        return OrderPage(store_id=store_id, total=found.total, offset=found.offset,
+                         orders=summaries(session, found.orders))
 
 
 def get_order(db: Database, actor: Actor, order_id: int) -> OrderDetail:

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import column, func, or_, table, union_all
+from sqlalchemy import Select, column, func, or_, table, union_all
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
 from sqlmodel import Session, col, select
@@ -38,7 +38,7 @@ _COUNTS = table("store_order_count", column("store_id"), column("status"), colum
 class Found:
     total: int
     offset: int
-    ids: list[int]  # the page, in list order
+    orders: list[Order]  # the page, in list order
 
 
 def find(session: Session, store_id: str, statuses: list[str], q: str, offset: int, limit: int) -> Found:
@@ -52,11 +52,11 @@ def find(session: Session, store_id: str, statuses: list[str], q: str, offset: i
     if not q and sqlite:
         total = _kept_total(session, store_id, statuses)
         if len(statuses) > 1:
-            return Found(total, offset, _page_of_statuses(session, store_id, statuses, offset, limit))
-        return Found(total, offset, _page(session, where, offset, limit))
+            return Found(total, offset, _page(session, _ids_of_statuses(store_id, statuses, offset, limit)))
+        return Found(total, offset, _page(session, _ids(where, offset, limit)))
     if q:
         for number in dict.fromkeys((q.upper(), q)):
-            exact = session.exec(select(Order.id).where(*where, Order.number == number)).first()
+            exact = session.exec(select(Order).where(*where, Order.number == number)).first()
             if exact is not None:
                 return Found(1, 0, [exact])
         key = _exact_key(session, where, q)
@@ -67,9 +67,9 @@ def find(session: Session, store_id: str, statuses: list[str], q: str, offset: i
             if sqlite and min(len(t) for t in terms) >= TRIGRAM:
                 return _by_trigrams(session, store_id, statuses, where, terms, offset, limit)
             where.append(_contains(terms))
-    ids = _page(session, where, offset, limit)
-    total = len(ids) if offset == 0 and len(ids) < limit else _count(session, where)
-    return Found(total, offset, ids)
+    orders = _page(session, _ids(where, offset, limit))
+    total = len(orders) if offset == 0 and len(orders) < limit else _count(session, where)
+    return Found(total, offset, orders)
 
 
 def _terms(q: str) -> list[str]:
@@ -109,8 +109,8 @@ def _by_trigrams(session: Session, store_id: str, statuses: list[str], where: li
     else:
         total = _count(session, driven)
     if total <= FEW_MATCHES:
-        return Found(total, offset, _page(session, driven, offset, limit))
-    return Found(total, offset, _page(session, [*where, _contains(terms)], offset, limit))
+        return Found(total, offset, _page(session, _ids(driven, offset, limit)))
+    return Found(total, offset, _page(session, _ids([*where, _contains(terms)], offset, limit)))
 
 
 def _not_indexed(c: Any) -> ColumnElement[Any]:
@@ -125,23 +125,32 @@ def _only_store(session: Session, store_id: str) -> bool:
     return session.exec(others).first() is None
 
 
-def _page(session: Session, where: list[Any], offset: int, limit: int) -> list[int]:
-    """The ids alone first: an offset is skipped in the index, not through the orders' rows."""
-    stmt = select(col(Order.id)).where(*where).order_by(col(Order.placed_at).desc(), col(Order.id).desc())
-    return [i for i in session.exec(stmt.offset(offset).limit(limit)) if i is not None]
+def _newest_first(placed_at: Any, order_id: Any) -> tuple[Any, Any]:
+    return placed_at.desc(), order_id.desc()
 
 
-def _page_of_statuses(session: Session, store_id: str, statuses: list[str], offset: int, limit: int) -> list[int]:
+def _ids(where: list[Any], offset: int, limit: int) -> Select[Any]:
+    return select(Order.id).where(*where).order_by(*_newest_first(Order.placed_at, Order.id)).offset(offset).limit(limit)
+
+
+def _ids_of_statuses(store_id: str, statuses: list[str], offset: int, limit: int) -> Select[Any]:
     """SQLite: a page of several statuses (the open orders), each status's newest from its own
     index, merged. Without statistics SQLite's planner would walk every order of the store, newest
     first, looking for the few open ones (PostgreSQL's, which has them, chooses well)."""
     each = [
         select(Order.id, Order.placed_at).where(Order.store_id == store_id, Order.status == s)
-        .order_by(col(Order.placed_at).desc(), col(Order.id).desc()).limit(offset + limit).subquery()
+        .order_by(*_newest_first(Order.placed_at, Order.id)).limit(offset + limit).subquery()
         for s in statuses
     ]
     merged = union_all(*(select(e.c.id, e.c.placed_at) for e in each)).subquery()
-    stmt = select(merged.c.id).order_by(merged.c.placed_at.desc(), merged.c.id.desc()).offset(offset).limit(limit)
+    return select(merged.c.id).order_by(*_newest_first(merged.c.placed_at, merged.c.id)).offset(offset).limit(limit)
+
+
+def _page(session: Session, ids: Select[Any]) -> list[Order]:
+    """The page's orders, whose ids are chosen first: an offset is skipped in the index alone,
+    not through the orders' rows."""
+    page = ids.subquery()
+    stmt = select(Order).join(page, col(Order.id) == page.c.id).order_by(*_newest_first(Order.placed_at, Order.id))
     return list(session.exec(stmt))
 
 
