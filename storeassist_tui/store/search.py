@@ -55,10 +55,11 @@ def find(session: Session, store_id: str, statuses: list[str], q: str, offset: i
             return Found(total, offset, _page(session, _ids_of_statuses(store_id, statuses, offset, limit)))
         return Found(total, offset, _page(session, _ids(where, offset, limit)))
     if q:
-        for number in dict.fromkeys((q.upper(), q)):
-            exact = session.exec(select(Order).where(*where, Order.number == number)).first()
-            if exact is not None:
-                return Found(1, 0, [exact])
+        # An order's number as printed, or as typed in lower case on a terminal (printed first).
+        numbers = list(dict.fromkeys((q.upper(), q)))
+        exact = session.exec(select(Order).where(*where, col(Order.number).in_(numbers))).all()
+        if exact:
+            return Found(1, 0, [min(exact, key=lambda o: numbers.index(o.number))])
         key = _exact_key(session, where, q)
         if key is not None:
             where.append(key)
