@@ -9,6 +9,8 @@ indexes of migration 0007 make the last one fast at 100,000 orders a store:
 - SQLite's FTS5 trigram table finds a term of 3 characters or more as a phrase of its trigrams,
   case-sensitive: exactly the orders whose (lower-case) search text holds it, as LIKE would. A
   shorter term has no trigram: LIKE looks for it order by order.
+On SQLite a list's total without a search comes from the per-status counts the same migration's
+triggers keep; PostgreSQL counts.
 """
 
 from __future__ import annotations
