@@ -14,11 +14,12 @@ from fastapi.responses import JSONResponse
 
 from storeassist_tui.config import Settings
 from storeassist_tui.platform_login import PlatformLogin
-from storeassist_tui.server import errors, limits, routes_auth, routes_orders, routes_queues, routes_requests
+from storeassist_tui.server import errors, etag, limits, routes_auth, routes_orders, routes_queues, routes_requests
 from storeassist_tui.server.deps import Context
 from storeassist_tui.server.etag import Answers
 from storeassist_tui.store.db import Database, unavailable
-from storeassist_tui.store.errors import DomainError, Unavailable
+from storeassist_tui.store.errors import DomainError
+from storeassist_tui.store.poll_check import PollCheck
 
 log = logging.getLogger("storeassist.server")
 
@@ -56,6 +57,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             await anyio.to_thread.run_sync(worker.stop)
         if isinstance(ctx.platform_login, PlatformLogin):
             ctx.platform_login.close()
+        await ctx.polls.close()
 
 
 def create_app(db: Database, settings: Settings, *, platform: bool = True) -> FastAPI:
@@ -69,15 +71,12 @@ def create_app(db: Database, settings: Settings, *, platform: bool = True) -> Fa
         description="Pick, stage and hand off buy-online-pick-up-in-store orders.",
     )
     platform_login = PlatformLogin.from_settings(settings) if settings.associate_login == "platform" else None
-    app.state.ctx = Context(db=db, settings=settings, answers=Answers(settings.answer_cache_size),
-                            platform_login=platform_login)
+    app.state.ctx = ctx = Context(db=db, settings=settings, polls=PollCheck(db),
+                                  answers=Answers(settings.answer_cache_size), platform_login=platform_login)
 
     @app.exception_handler(DomainError)
     async def _domain(_: Request, exc: DomainError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        if isinstance(exc, Unavailable):  # an outage: the client sends the same request again
-            headers = {"Retry-After": str(exc.retry_after_s)}
-        return _error(exc.status, exc.code, exc.message, headers)
+        return errors.domain_error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -99,6 +98,8 @@ def create_app(db: Database, settings: Settings, *, platform: bool = True) -> Fa
         for module in (routes_platform, routes_faas, checkin_page):
             app.include_router(module.router)
     errors.install(app)
+    # Innermost: polls answered at the door (server/etag.py), after the path is collapsed.
+    app.add_middleware(etag.PolledLists, polls=ctx.polls, answers=ctx.answers, lists=routes_queues.POLLED)
     app.add_middleware(limits.BodyLimit, limit=settings.max_body_bytes, intake_limit=settings.max_intake_body_bytes)
     app.add_middleware(limits.ForwardedFor, proxies=settings.trusted_proxies)
     app.add_middleware(limits.CollapseSlashes)  # outermost: every path is read collapsed

@@ -11,11 +11,12 @@ from pydantic import Field
 
 from storeassist_tui.config import Settings
 from storeassist_tui.server.etag import Answers
-from storeassist_tui.store.auth import AuthPolicy, UserView, authenticate, check_integration_key
+from storeassist_tui.store.auth import AuthPolicy, UserView, authenticate, bearer_token, check_integration_key
 from storeassist_tui.store.db import Database
 from storeassist_tui.store.errors import DomainError, SessionInvalid
 from storeassist_tui.store.models import MAX_ID
 from storeassist_tui.store.platform_associates import AskLogin
+from storeassist_tui.store.poll_check import PollCheck
 from storeassist_tui.store.roles import Actor
 from storeassist_tui.store.txn import check_request_id
 
@@ -34,6 +35,7 @@ PLATFORM_LOGIN_THREADS = 16  # logins waiting on the platform at once; more wait
 class Context:
     db: Database
     settings: Settings
+    polls: PollCheck  # a poll's session check and store revision, in one query
     answers: Answers = field(default_factory=Answers)  # the polled lists' answers, made once per change
     # The platform's associate login (settings.associate_login == "platform"), else None.
     platform_login: AskLogin | None = None
@@ -61,8 +63,7 @@ Ctx = Annotated[Context, Depends(context)]
 
 
 async def bearer(authorization: Annotated[str, Header()] = "") -> str:
-    scheme, _, token = authorization.partition(" ")
-    return token.strip() if scheme.lower() == "bearer" else ""
+    return bearer_token(authorization)
 
 
 def current(ctx: Ctx, token: Annotated[str, Depends(bearer)]) -> tuple[Actor, UserView]:

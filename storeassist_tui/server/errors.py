@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from storeassist_tui.store.errors import DomainError, Unavailable
 from storeassist_tui.store.text import clean
 
 MAX_MESSAGE = 300
@@ -34,6 +35,15 @@ def one_line(message: object) -> str:
 
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"code": code, "message": one_line(message)}, status_code=status, headers=headers)
+
+
+def domain_error_response(exc: DomainError) -> JSONResponse:
+    """A refusal of the store's (store/errors.py): its status, code and one line; a 401 says how
+    to authenticate, an outage when to try again (the client retries a 503)."""
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    if isinstance(exc, Unavailable):
+        headers = {"Retry-After": str(exc.retry_after_s)}
+    return error_response(exc.status, exc.code, exc.message, headers)
 
 
 def _phrase(status: int) -> str:

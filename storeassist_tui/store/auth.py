@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol, TypeVar
 
 from argon2 import Parameters, PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -59,6 +60,12 @@ def _rehashed(secret_hash: str, secret: str) -> str | None:
     return hash_secret(secret) if _hasher.check_needs_rehash(secret_hash) else None
 
 
+def bearer_token(authorization: str) -> str:
+    """The token of an `Authorization: Bearer <token>` header's value; "" for anything else."""
+    scheme, _, token = authorization.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -95,7 +102,19 @@ def user_view(a: Associate, stores: list[Store]) -> UserView:
     )
 
 
-def account_state(a: Associate, now: datetime) -> str:
+class AccountTimes(Protocol):
+    """What decides whether an account may be used now: an Associate row, or the poll check's
+    row (store/poll_check.py), which reads these columns with the store's revision."""
+
+    @property
+    def locked_until(self) -> datetime | None: ...
+    @property
+    def active_from(self) -> datetime | None: ...
+    @property
+    def active_to(self) -> datetime | None: ...
+
+
+def account_state(a: AccountTimes, now: datetime) -> str:
     """'locked', 'not yet active', 'expired' or 'active'."""
     if a.locked_until and a.locked_until > now:
         return "locked"
@@ -111,7 +130,7 @@ def account_state(a: Associate, now: datetime) -> str:
 WRONG_CREDENTIALS = "Wrong user name or PIN"
 
 
-def _check_usable(a: Associate, now: datetime) -> None:
+def _check_usable(a: AccountTimes, now: datetime) -> None:
     state = account_state(a, now)
     if state == "locked" and a.locked_until:
         minutes = max(1, int((a.locked_until - now).total_seconds() + 59) // 60)
@@ -214,18 +233,29 @@ def login(
     return result
 
 
+_Account = TypeVar("_Account", bound=AccountTimes)
+
+
+def require_live_session(expires_at: datetime | None, revoked_at: datetime | None, account: _Account | None,
+                         now: datetime) -> _Account:
+    """The rule of a bearer session, checked on every request (by `authenticate`, and by the poll
+    check in store/poll_check.py): the token exists and was not revoked (logout), it has not
+    expired, and its associate's account may be used now (not locked out, within its dates)."""
+    if expires_at is None or revoked_at is not None or account is None:
+        raise SessionInvalid("Not logged in; please log in")
+    if expires_at <= now:
+        raise SessionInvalid("Your session has expired; please log in again")
+    _check_usable(account, now)
+    return account
+
+
 def authenticate(db: Database, token: str, now: datetime | None = None) -> tuple[Actor, UserView]:
     now = now or utcnow()
     with db.read() as session:
         row = session.get(AuthToken, token_digest(token)) if token else None
-        if row is None or row.revoked_at is not None:
-            raise SessionInvalid("Not logged in; please log in")
-        if row.expires_at <= now:
-            raise SessionInvalid("Your session has expired; please log in again")
-        a = session.get(Associate, row.associate_id)
-        if a is None:
-            raise SessionInvalid("Not logged in; please log in")
-        _check_usable(a, now)
+        found = session.get(Associate, row.associate_id) if row is not None else None
+        a = require_live_session(None if row is None else row.expires_at, None if row is None else row.revoked_at,
+                                 found, now)
         stores = _stores_of(session, a.id or 0)
         return _actor(a, stores), user_view(a, stores)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -126,6 +126,16 @@ def _sqlite_setup(engine: Engine, busy_timeout_ms: int) -> None:
             conn.exec_driver_sql("BEGIN")
 
 
+def pg_connect_args(t: Timeouts) -> dict[str, Any]:
+    """Per connection, so every statement of every replica is bounded (see Timeouts); the same
+    for the poll check's own connections (store/poll_check.py)."""
+    return {
+        "connect_timeout": max(2, round(t.connect_s)),
+        "options": f"-c lock_timeout={_ms(t.lock_s)} -c statement_timeout={_ms(t.statement_s)}"
+        f" -c idle_in_transaction_session_timeout={_ms(t.idle_in_transaction_s)}",
+    }
+
+
 class Database:
     """The one way into the database: `read()` for queries, `write()` for a use case."""
 
@@ -147,16 +157,12 @@ class Database:
             if parsed.drivername == "postgresql":
                 url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
             kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True, pool_timeout=t.connect_s)
-            # Per connection, so every statement of every replica is bounded (see Timeouts).
-            kwargs["connect_args"] = {
-                "connect_timeout": max(2, round(t.connect_s)),
-                "options": f"-c lock_timeout={_ms(t.lock_s)} -c statement_timeout={_ms(t.statement_s)}"
-                f" -c idle_in_transaction_session_timeout={_ms(t.idle_in_transaction_s)}",
-            }
+            kwargs["connect_args"] = pg_connect_args(t)
         self.engine = create_engine(url, **kwargs)
         if self.is_sqlite:
             _sqlite_setup(self.engine, _ms(t.sqlite_busy_s))
         self._write_engine = self.engine.execution_options(write=True)
+        self._on_dispose: list[Callable[[], None]] = []
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -187,5 +193,11 @@ class Database:
                 raise
             raise down from exc
 
+    def on_dispose(self, close: Callable[[], None]) -> None:
+        """`close` runs at `dispose`: for connections to this database kept outside the engine."""
+        self._on_dispose.append(close)
+
     def dispose(self) -> None:
+        for close in self._on_dispose:
+            close()
         self.engine.dispose()

@@ -37,7 +37,12 @@ class Actor:
             raise Forbidden(f"{self.display_name} may not {_PERMISSION_WORDS[permission]}")
 
     def require_store(self, store_id: str, what: str = "order") -> None:
-        # Word for word the answer of a missing thing (store.txn, store.queries), so an associate
-        # cannot tell another store's ids from unused ones.
-        if store_id not in self.store_ids:
-            raise NotFound(f"No such {what}")
+        require_member(store_id in self.store_ids, what)
+
+
+def require_member(is_member: bool, what: str = "order") -> None:
+    """An associate works only in their stores (also checked this way by store/poll_check.py)."""
+    # Word for word the answer of a missing thing (store.txn, store.queries), so an associate
+    # cannot tell another store's ids from unused ones.
+    if not is_member:
+        raise NotFound(f"No such {what}")
