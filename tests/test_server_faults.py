@@ -65,6 +65,8 @@ async def test_database_down_answers_503_unavailable_everywhere(driver: str, tmp
         _unavailable(await client.post("/api/v1/auth/login", json={"username": "pat", "secret": "1111"}))
         _unavailable(await client.post("/api/v1/orders/1/release",
                                        headers={"Authorization": "Bearer x", "Idempotency-Key": rid()}))
+        _unavailable(await client.get("/api/v1/stores/demo-001/handoff-queue",  # a poll, answered at the door
+                                      headers={"Authorization": "Bearer x", "If-None-Match": 'W/"1-0-x"'}))
     db.dispose()
 
 

@@ -143,7 +143,9 @@ class PollCheck:
 class _PgConnections:
     """A few psycopg async connections (autocommit: one statement, no transaction left open),
     opened when first needed on the running event loop; a connection that failed, or whose
-    query was cancelled halfway, is dropped, and the next poll opens a fresh one."""
+    query was cancelled halfway, is dropped. A poll whose kept connection turns out ended
+    (the database restarted) goes on with another, at worst a new one, whose failure is then
+    an outage (503)."""
 
     def __init__(self, db: Database) -> None:
         url = db.engine.url.set(drivername="postgresql")
@@ -170,16 +172,22 @@ class _PgConnections:
 
         self._on_this_loop()
         async with self._turns:
-            conn = self._idle.pop() if self._idle else await psycopg.AsyncConnection.connect(
-                self._conninfo, autocommit=True, **self._kwargs)
-            try:
-                cur = await conn.execute(sql, params)  # psycopg prepares it after a few runs
-                row = await cur.fetchone()
-            except BaseException:
-                conn.pgconn.finish()
-                raise
-            self._idle.append(conn)
-            return row
+            while True:
+                kept = bool(self._idle)
+                conn = self._idle.pop() if kept else await psycopg.AsyncConnection.connect(
+                    self._conninfo, autocommit=True, **self._kwargs)
+                try:
+                    cur = await conn.execute(sql, params)  # psycopg prepares it after a few runs
+                    row = await cur.fetchone()
+                except BaseException as exc:
+                    conn.pgconn.finish()
+                    # A kept connection the server has ended meanwhile (a restart, a fail-over):
+                    # try the next one, or a new one, rather than report an outage.
+                    if kept and isinstance(exc, psycopg.OperationalError):
+                        continue
+                    raise
+                self._idle.append(conn)
+                return row
 
     async def close(self) -> None:
         self._drop_all()
