@@ -10,6 +10,7 @@ nor a thread, and what it checks is what every request checks.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 import threading
@@ -108,6 +109,9 @@ class PolledLists:
 
     def __init__(self, app: ASGIApp, polls: PollCheck, answers: Answers, lists: Mapping[str, bool]) -> None:
         self.app, self.polls, self.answers, self.lists = app, polls, answers, lists
+        # Answers being made, by key: after a change, the polls that ask meanwhile wait for the
+        # one being made instead of each making it again (each in a thread, side by side).
+        self._making: dict[str, asyncio.Future[None]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         found = self._PATH.fullmatch(scope["path"]) if scope["type"] == "http" and scope["method"] == "GET" else None
@@ -123,9 +127,20 @@ class PolledLists:
         if fresh(header(scope, b"if-none-match"), etag):
             await not_modified(etag)(scope, receive, send)
             return
-        body = self.answers.get(f"{scope['path']}|{etag}")
+        key = f"{scope['path']}|{etag}"
+        loop = asyncio.get_running_loop()
+        making = self._making.get(key)
+        if making is not None and making.get_loop() is loop:
+            await asyncio.shield(making)
+        body = self.answers.get(key)
         if body is not None:
             await answer(body, etag)(scope, receive, send)
             return
+        mine = self._making[key] = loop.create_future()
         scope.setdefault("state", {})[POLL_TAG] = etag
-        await self.app(scope, receive, send)
+        try:
+            await self.app(scope, receive, send)  # the route makes the answer and keeps it
+        finally:
+            if self._making.get(key) is mine:
+                del self._making[key]
+            mine.set_result(None)
