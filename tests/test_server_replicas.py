@@ -173,47 +173,50 @@ class Statements:
         return seen
 
 
-async def test_a_poll_answered_304_or_from_a_kept_answer_reads_the_database_once(
-    demo_db: Database, database_url: str, settings: Settings
-) -> None:
+@pytest.fixture
+async def traced(demo_db: Database, database_url: str, settings: Settings
+                 ) -> AsyncIterator[tuple[httpx.AsyncClient, Statements]]:
+    """A server app on its own Database object, whose SQLite statements are all seen."""
     if not demo_db.is_sqlite:
         pytest.skip("counts SQLite's statements")
     db = Database(database_url)
     statements = Statements(db)
     async with _client(db, settings) as api:
-        hana, lee = await _login(api, "hana", "2222"), await _login(api, "lee", "3333")
-        first = await api.get(QUEUE, headers=hana)  # makes the answer (and keeps it)
-        statements.take()
-        again = await api.get(QUEUE, headers={**hana, "If-None-Match": first.headers["etag"]})
-        assert again.status_code == 304
-        assert [s.split()[0] for s in statements.take()] == ["SELECT"]
-        kept = await api.get(QUEUE, headers=lee)  # another terminal: the answer already made
-        assert kept.status_code == 200 and kept.content == first.content
-        assert [s.split()[0] for s in statements.take()] == ["SELECT"]
+        yield api, statements
     db.dispose()
+
+
+async def test_a_poll_answered_304_or_from_a_kept_answer_reads_the_database_once(
+    traced: tuple[httpx.AsyncClient, Statements],
+) -> None:
+    api, statements = traced
+    hana, lee = await _login(api, "hana", "2222"), await _login(api, "lee", "3333")
+    first = await api.get(QUEUE, headers=hana)  # makes the answer (and keeps it)
+    statements.take()
+    again = await api.get(QUEUE, headers={**hana, "If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304
+    assert [s.split()[0] for s in statements.take()] == ["SELECT"]
+    kept = await api.get(QUEUE, headers=lee)  # another terminal: the answer already made
+    assert kept.status_code == 200 and kept.content == first.content
+    assert [s.split()[0] for s in statements.take()] == ["SELECT"]
 
 
 async def test_polls_after_a_change_wait_for_the_one_answer_being_made(
-    demo_db: Database, database_url: str, settings: Settings, people: dict[str, Actor]
+    traced: tuple[httpx.AsyncClient, Statements], demo_db: Database, people: dict[str, Actor]
 ) -> None:
     """Terminals asking at once after a change get one answer, made once, not once each."""
-    if not demo_db.is_sqlite:
-        pytest.skip("counts SQLite's statements")
-    db = Database(database_url)
-    statements = Statements(db)
-    async with _client(db, settings) as api:
-        terminals = [await _login(api, "hana", "2222") for _ in range(6)]
-        tags = [await _settled(api, h) for h in terminals]
-        made = []
-        for together in (1, len(terminals)):
-            staging.stage(demo_db, people["pat"], picked_order(demo_db, people["pat"]).id, "B3", rid())
-            statements.take()
-            answers = await asyncio.gather(*(api.get(QUEUE, headers={**h, "If-None-Match": t})
-                                             for h, t in zip(terminals[:together], tags, strict=False)))
-            assert {r.status_code for r in answers} == {200} and len({r.content for r in answers}) == 1
-            made.append(sum("checkin" in s.lower() for s in statements.take()))  # the queue's query
-        assert made[0] >= 1 and made[1] == made[0]
-    db.dispose()
+    api, statements = traced
+    terminals = [await _login(api, "hana", "2222") for _ in range(6)]
+    tags = [await _settled(api, h) for h in terminals]
+    made = []
+    for together in (1, len(terminals)):
+        staging.stage(demo_db, people["pat"], picked_order(demo_db, people["pat"]).id, "B3", rid())
+        statements.take()
+        answers = await asyncio.gather(*(api.get(QUEUE, headers={**h, "If-None-Match": t})
+                                         for h, t in zip(terminals[:together], tags, strict=False)))
+        assert {r.status_code for r in answers} == {200} and len({r.content for r in answers}) == 1
+        made.append(sum("checkin" in s.lower() for s in statements.take()))  # the queue's query
+    assert made[0] >= 1 and made[1] == made[0]
 
 
 # -- PostgreSQL: the poll check's own connections -------------------------------------------------
