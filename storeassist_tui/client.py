@@ -24,6 +24,7 @@ from storeassist_tui.schemas import (
     CHECKIN_NOTE_MAX,
     DISPENSE,
     MAX_BATCH,
+    MAX_SCANS,
     PICK,
     SEARCH_MAX,
     SIGNATURE_MAX,
@@ -37,6 +38,8 @@ from storeassist_tui.schemas import (
     OrderPage,
     OrderSummary,
     PickQueue,
+    Refusal,
+    ScanBatchResult,
     ScanResult,
     StageQueue,
     StoreRef,
@@ -54,10 +57,12 @@ from storeassist_tui.schemas import UserView as User
 T = TypeVar("T", bound=BaseModel)
 
 __all__ = [
-    "CANCEL", "CANCELED_BY_PLATFORM", "CHECKIN_NOTE_MAX", "DISPENSE", "MAX_BATCH", "PICK", "SCAN_PATH", "SEARCH_MAX", "SIGNATURE_MAX", "BackendClient", "BackendError", "BackendUnavailable", "CheckIn",
+    "CANCEL", "CANCELED_BY_PLATFORM", "CHECKIN_NOTE_MAX", "DISPENSE", "MAX_BATCH", "MAX_SCANS", "PICK", "SCANS_PATH",
+    "SCAN_PATH", "SEARCH_MAX", "SIGNATURE_MAX", "BackendClient", "BackendError", "BackendUnavailable", "CheckIn",
     "ClaimResult", "Code", "Counts", "DemoCredential", "DemoInfo", "HandoffEntry", "HandoffQueue", "Line",
-    "OrderDetail", "OrderPage", "OrderSummary", "PickQueue", "Refund", "ScanResult", "Session", "StageQueue",
-    "StoreInfo", "StoreRef", "TimelineEntry", "User", "VoidResult", "new_request_id", "scan_body",
+    "OrderDetail", "OrderPage", "OrderSummary", "PickQueue", "Refund", "Refusal", "ScanBatchResult", "ScanResult",
+    "Session", "StageQueue", "StoreInfo", "StoreRef", "TimelineEntry", "User", "VoidResult", "new_request_id",
+    "scan_body", "scan_item",
 ]
 
 
@@ -78,11 +83,18 @@ def new_request_id() -> str:
 
 
 SCAN_PATH = "/api/v1/picks/scan"
+SCANS_PATH = "/api/v1/picks/scans"  # several scans in one request (scan_many)
 
 
 def scan_body(order_ids: list[int], code: str, entry: str = "scan", quantity: int = 1,
               line_id: int | None = None) -> dict[str, Any]:
     return {"order_ids": order_ids, "code": code, "entry": entry, "quantity": quantity, "line_id": line_id}
+
+
+def scan_item(code: str, request_id: str, entry: str = "scan", quantity: int = 1,
+              line_id: int | None = None) -> dict[str, Any]:
+    """One scan of those `scan_many` sends together."""
+    return {"code": code, "entry": entry, "quantity": quantity, "line_id": line_id, "request_id": request_id}
 
 
 class BackendClient:
@@ -106,6 +118,7 @@ class BackendClient:
         self.unsettled: dict[str, HeldRequest] = {}
         self.journal = Journal()
         self.void_news: list[VoidResult] = []  # answers to voids sent ahead of a request, for the screen
+        self.scans_together = True  # scans waiting their turn may go in one request (scan_many)
         self._void_lock = asyncio.Lock()
 
     async def aclose(self) -> None:
@@ -170,20 +183,30 @@ class BackendClient:
         return model.model_validate_json(resp.content)
 
     async def _send_held(self, req: HeldRequest) -> httpx.Response:
-        self.unsettled[req.request_id] = req
+        return await self._send_together([req], req.method, req.path, req.body, {"Idempotency-Key": req.request_id})
+
+    async def _send_together(self, reqs: list[HeldRequest], method: str, path: str, body: Any,
+                             headers: dict[str, str] | None) -> httpx.Response:
+        """Send `reqs` (one request, or several in one body, each under its own id): unsettled until
+        answered, kept in the journal when the backend is away."""
+        for req in reqs:
+            self.unsettled[req.request_id] = req
         try:
             if self.journal.voids:
                 self.void_news.extend(await self.flush_voids())
-            req.sent = True
-            resp = await self._send(req.method, req.path, json=req.body,
-                                    headers={"Idempotency-Key": req.request_id})
+            for req in reqs:
+                req.sent = True
+            resp = await self._send(method, path, json=body, headers=headers)
         except BackendUnavailable:
-            self.journal.hold(req)  # on disk before the associate is told it waits
+            for req in reqs:
+                self.journal.hold(req)  # on disk before the associate is told it waits
             raise
         except BackendError:
-            self.settle(req.request_id)
+            for req in reqs:
+                self.settle(req.request_id)
             raise
-        self.settle(req.request_id)
+        for req in reqs:
+            self.settle(req.request_id)
         return resp
 
     # Requests the backend has not answered ----------------------------------------------------
@@ -317,6 +340,21 @@ class BackendClient:
                    line_id: int | None = None, request_id: str | None = None) -> ScanResult:
         return await self._post(SCAN_PATH, ScanResult, scan_body(order_ids, code, entry, quantity, line_id),
                                 request_id, f"scan {code[:20]}")
+
+    async def scan_many(self, order_ids: list[int], scans: list[dict[str, Any]]) -> ScanBatchResult:
+        """Scans that waited their turn together (`scan_item`s), in one request. Each has its own
+        request id, the one it keeps if it is sent again alone, so none is ever counted twice; while
+        unanswered each is held as the scan alone would be (the journal keeps it as one)."""
+        reqs = [HeldRequest(s["request_id"], "POST", SCAN_PATH,
+                            scan_body(order_ids, s["code"], s["entry"], s["quantity"], s["line_id"]),
+                            f"scan {s['code'][:20]}") for s in scans]
+        try:
+            resp = await self._send_together(reqs, "POST", SCANS_PATH, {"order_ids": order_ids, "scans": scans}, None)
+        except BackendError as exc:
+            if exc.status in (404, 405):  # a backend older than this terminal: scans go one by one
+                self.scans_together = False
+            raise
+        return ScanBatchResult.model_validate_json(resp.content)
 
     async def release(self, order_id: int, request_id: str | None = None) -> OrderDetail:
         return await self._post(f"/api/v1/orders/{order_id}/release", OrderDetail, None, request_id)

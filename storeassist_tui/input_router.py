@@ -16,9 +16,10 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual import events
+from textual.css.query import NoMatches
 from textual.timer import Timer
 
-from storeassist_tui.client import new_request_id
+from storeassist_tui.client import MAX_SCANS, new_request_id
 from storeassist_tui.scanning import END_KEYS, GS, Entry, KeyPress, ScanBuffer
 from storeassist_tui.screens import Abandoned, StoreScreen
 from storeassist_tui.widgets.scan import ScanField
@@ -108,8 +109,11 @@ class InputRouter:
         self.lone_key = self.app.set_timer(LONE_KEY_WINDOW_S, fire, name="lone-key")
 
     def show_scan_buffer(self) -> None:
-        for scan_field in self.app.screen.query(ScanField):
-            scan_field.show_buffer(self.scan_buffer.shown)
+        try:  # query_one is cached by Textual; a query of every node per key was most of a key's cost
+            scan_field = self.app.screen.query_one(ScanField)
+        except NoMatches:
+            return
+        scan_field.show_buffer(self.scan_buffer.shown)
 
     # The queue ----------------------------------------------------------------------------------
     def queue_entry(self, entry: Entry) -> None:
@@ -217,6 +221,34 @@ class InputRouter:
                 raise Abandoned(what)
         return task.result()
 
+    # Scans waiting together ------------------------------------------------------------------
+    def _together(self, screen: StoreScreen, entry: Entry) -> list[Entry]:
+        """The entries right behind `entry` in the queue that the screen takes with it in one go (a
+        wedge's burst on the walk: one request for many scans), taken out of the queue."""
+        if not screen.takes_together(entry):
+            return []
+        taken: list[Entry] = []
+
+        def take(items: list[Item]) -> list[Item]:
+            for item in items:
+                if len(taken) + 1 >= MAX_SCANS or not isinstance(item, Entry) or not screen.takes_together(item):
+                    break
+                taken.append(item)
+            return items[len(taken):]
+
+        self._requeue(take)
+        return taken
+
+    async def _handle_together(self, screen: StoreScreen, entries: list[Entry]) -> None:
+        try:
+            left = await screen.handle_entries(entries)
+        except Abandoned:
+            # Put back behind the first, so that "Not saved: scan ... and N more" counts them all.
+            self._requeue(lambda items: [*entries[1:], *items])
+            raise
+        if self.app.session is not None:  # (a log-out meanwhile dropped what was waiting)
+            self._requeue(lambda items: [*left, *items])  # their turn comes next, one by one or together
+
     # The one consumer ---------------------------------------------------------------------------
     async def consume(self) -> None:
         """One at a time: each scan or key goes to the screen current when its turn comes, after
@@ -233,6 +265,8 @@ class InputRouter:
                 if isinstance(item, KeyPress):
                     if action is not None:
                         await screen.run_action(action)
+                elif together := self._together(screen, item):
+                    await self._handle_together(screen, [item, *together])
                 else:
                     await screen.handle_entry(item)
             except Abandoned as exc:
@@ -249,3 +283,7 @@ class InputRouter:
                 client.settle(item.request_id)  # the entry made no request (a typed quantity...)
             if client.void_news:
                 app.show_void_news()
+            # What the associate did is on screen in the next frame, at once; scans still waiting
+            # (a burst) are shown together at Textual's usual pace, then the last one at once.
+            if self.queue.empty() and isinstance(shown := app.screen, StoreScreen):
+                shown.show_at_once()

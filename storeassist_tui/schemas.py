@@ -37,6 +37,7 @@ ROLES: dict[str, frozenset[str]] = {
 }
 
 MAX_BATCH = 20  # orders one claim or scan may name: the backend refuses more, the pick queue marks no more
+MAX_SCANS = 50  # scans one request may carry (POST /picks/scans): the backend refuses more, a terminal sends no more
 
 CHECKIN_NOTE_MAX = 100  # characters of a check-in's note (CheckInView.note) the backend takes
 SIGNATURE_MAX = 100  # characters of a customer's typed name at hand-off
@@ -233,6 +234,23 @@ class ScanResult(BaseModel):
     counted: int
     entry: str
     weight_milli: int = 0  # what a scale label on a weighed line weighed
+
+
+class Refusal(BaseModel):
+    """A refusal inside an answer: what an error answer alone says ({code, message}), with its status."""
+
+    status: int
+    code: str
+    message: str
+
+
+class ScanBatchResult(BaseModel):
+    """Scans sent together (POST /picks/scans), each done as POST /picks/scan does it, in order:
+    the answers of those done; `refused`, the first one refused, which ended the batch (the scans
+    after it were not looked at)."""
+
+    results: list[ScanResult]
+    refused: Refusal | None = None
 
 
 class VoidResult(BaseModel):

@@ -25,7 +25,7 @@ from helpers import STORE
 from pydantic import BaseModel
 
 from storeassist_tui import schemas
-from storeassist_tui.client import BackendClient
+from storeassist_tui.client import BackendClient, new_request_id, scan_item
 from storeassist_tui.config import Settings
 from storeassist_tui.server import create_app
 from storeassist_tui.store.db import Database
@@ -155,6 +155,8 @@ async def _every_call(client: BackendClient, recorder: Recorder) -> tuple[list[t
     order = (await call("claim", [first.id])).orders[0]
     each = next(ln for ln in order.lines if ln.uom == "EACH")
     order = (await call("scan", [order.id], each.sku)).order
+    batch = await call("scan_many", [order.id], [scan_item(each.sku, new_request_id())])
+    order = batch.results[-1].order if batch.results else order
     pending = [ln for ln in order.lines if ln.pending]
     if pending:
         await call("skip", order.id, pending[0].id)
@@ -247,7 +249,8 @@ def test_the_schema_module_loads_neither_side() -> None:
     assert out.stdout.strip() == "[]"
 
 
-SHARED_CONSTANTS = ("PICK", "DISPENSE", "CANCEL", "ROLES", "MAX_BATCH", "CANCELED_BY_PLATFORM", "CHECKIN_NOTE_MAX")
+SHARED_CONSTANTS = ("PICK", "DISPENSE", "CANCEL", "ROLES", "MAX_BATCH", "MAX_SCANS", "CANCELED_BY_PLATFORM",
+                    "CHECKIN_NOTE_MAX")
 # Values distinctive enough that a literal copy of them anywhere else is a copy of the constant.
 SHARED_WORDS = (schemas.DISPENSE, schemas.CANCEL, schemas.CANCELED_BY_PLATFORM)
 

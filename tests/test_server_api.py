@@ -110,6 +110,32 @@ async def test_pick_over_http_with_refusals(api: httpx.AsyncClient) -> None:
     assert r.status_code == 422
 
 
+async def test_scans_sent_together_answer_each_and_the_refusal_that_ended_them(api: httpx.AsyncClient) -> None:
+    h = await _login(api)
+    oid = (await api.get(f"/api/v1/stores/{STORE}/pick-queue", headers=h)).json()["orders"][0]["id"]
+    order = (await api.post("/api/v1/picks/claim", json={"order_ids": [oid]}, headers=_w(h))).json()["orders"][0]
+    line = order["lines"][0]
+    items = [{"code": line["sku"], "request_id": rid()}, {"code": "036000291452\x1b[2J", "request_id": rid()},
+             {"code": line["sku"], "request_id": rid()}]
+    r = await api.post("/api/v1/picks/scans", json={"order_ids": [oid], "scans": items}, headers=h)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert [x["counted"] for x in body["results"]] == [1]
+    assert {k: body["refused"][k] for k in ("status", "code")} == {"status": 422, "code": "unknown_code"}
+    assert "\x1b" not in body["refused"]["message"]  # one line, as every error message
+    got = (await api.get(f"/api/v1/orders/{oid}", headers=h)).json()
+    assert next(ln for ln in got["lines"] if ln["id"] == line["id"])["picked"] == 1  # the third was not done
+    r = await api.post("/api/v1/picks/scans", json={"order_ids": [oid], "scans": items[:1]}, headers=h)
+    assert r.json()["results"] == body["results"]  # sent again: the first answer, not counted twice
+    r = await api.post("/api/v1/picks/scans", json={"order_ids": [oid], "scans": [{"code": line["sku"], "request_id": "x"}]},
+                       headers=h)
+    assert (r.json()["results"], r.json()["refused"]["code"]) == ([], "invalid")  # a request id as the header's
+    r = await api.post("/api/v1/picks/scans", json={"order_ids": [oid], "scans": items[:1] * 51}, headers=h)
+    assert (r.status_code, r.json()["code"]) == (422, "invalid")
+    r = await api.post("/api/v1/picks/scans", json={"order_ids": [oid], "scans": items[:1]})
+    assert (r.status_code, r.json()["code"]) == (401, "session_invalid")
+
+
 async def test_lists_answer_304_until_something_changes(api: httpx.AsyncClient) -> None:
     h = await _login(api)
     for path in ("counts", "pick-queue", "stage-queue", "handoff-queue", "orders"):

@@ -138,6 +138,29 @@ def test_over_pick_is_refused_and_changes_nothing(demo_db: Database, people: dic
     assert next(ln for ln in queries.get_order(demo_db, pat, oid).lines if ln.id == line.id).picked == line.quantity
 
 
+def test_scans_sent_together_count_each_once_in_order_until_one_is_refused(
+    demo_db: Database, people: dict[str, Actor],
+) -> None:
+    """A wedge's burst in one request: each scan counted as it would be alone, in order; the first
+    refusal ends it (the scans behind it are not looked at); sent again, nothing counts twice."""
+    pat = people["pat"]
+    new = [o.id for o in queries.pick_queue(demo_db, pat, STORE).orders if o.status == "new"]
+    oid, first, second = next((i, ls[0], ls[1]) for i in new
+                              if len(ls := [ln for ln in queries.get_order(demo_db, pat, i).lines if ln.uom == "EACH"]) >= 2
+                              and ls[0].sku != ls[1].sku)
+    picking.claim(demo_db, pat, [oid], rid())
+    fill = [picking.ScanRequest(first.sku, rid()) for _ in range(first.quantity)]
+    scans = [*fill, picking.ScanRequest(first.sku, rid()), picking.ScanRequest(second.sku, rid())]
+    done, refused = picking.record_scans(demo_db, pat, [oid], scans)
+    assert [(r.line_id, r.counted) for r in done] == [(first.id, 1)] * first.quantity
+    assert isinstance(refused, OverPick)
+    picked = [json.loads(a.detail)["line"] for a in _audit(demo_db, oid) if a.action == "picked"]
+    assert picked == [first.line_nbr] * first.quantity  # the scan behind the refusal was not counted
+    again, refused_again = picking.record_scans(demo_db, pat, [oid], fill)
+    assert (again, refused_again) == (done, None)  # the answers recorded the first time
+    assert _picked_total(demo_db, pat, oid) == first.quantity
+
+
 def test_quantity_must_be_positive(demo_db: Database, people: dict[str, Actor]) -> None:
     pat = people["pat"]
     oid, lines = _claimed(demo_db, pat)

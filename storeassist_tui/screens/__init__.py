@@ -96,13 +96,40 @@ class StoreScreen(Screen[None]):
     # followed at once by more characters is the start of a scan.
     LONE_KEYS: ClassVar[bool] = False
 
+    _show_at_once = False
+
     @property
     def store_app(self) -> StoreAssistApp:
         return cast("StoreAssistApp", self.app)
 
+    def show_at_once(self) -> None:
+        """Write the next frame as soon as the changes just made reach the screen, rather than at the
+        next of Textual's 60 Hz ticks (up to 16.7 ms later): for what the associate just did."""
+        self._show_at_once = True
+
+    def on_idle(self) -> None:
+        # Runs before Textual's own idle handler of the screen, which would start its update timer
+        # (the 60 Hz tick) for the widgets that changed. Textual has no public call that writes a
+        # frame now; `_on_timer_update` is the tick's own body, which Textual's test pilot calls
+        # the same way. With nothing changed it writes nothing.
+        if self._show_at_once:
+            self._show_at_once = False
+            self._on_timer_update()
+
     async def handle_entry(self, entry: Entry) -> None:
         """A scan or typed code for this screen (called by the App, one at a time)."""
         self.fail("Nothing to scan on this screen")
+
+    def takes_together(self, entry: Entry) -> bool:
+        """Whether `entry`, waiting its turn right behind others this is true of, may be handled
+        with them in one go (`handle_entries`): scans that each mean the same alone or together."""
+        return False
+
+    async def handle_entries(self, entries: list[Entry]) -> list[Entry]:
+        """Entries that waited their turn together (`takes_together`), handled as each would have
+        been alone, in order; returns those left to be handled one by one, next."""
+        await self.handle_entry(entries[0])
+        return entries[1:]
 
     async def find_order(self, number: str) -> OrderDetail | None:
         """The order of a scanned or typed number in this terminal's store; None when there is none

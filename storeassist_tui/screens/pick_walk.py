@@ -14,6 +14,7 @@ made meanwhile wait their turn, in order.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable
 from typing import Any, ClassVar
@@ -22,6 +23,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.geometry import Region
 from textual.widget import Widget
 
 from storeassist_tui import weights
@@ -32,8 +34,10 @@ from storeassist_tui.client import (
     BackendUnavailable,
     Line,
     OrderDetail,
+    ScanResult,
     new_request_id,
     scan_body,
+    scan_item,
 )
 from storeassist_tui.order_status import OrderStatus
 from storeassist_tui.scanning import Entry
@@ -98,22 +102,43 @@ class WalkLines(Widget):
         super().__init__(id=id, classes=classes)
         self.walk = walk
         self.top = 0
+        self._drawn: list[tuple[str, bool]] = []  # the rows as last drawn: text, is the cursor's
 
-    def render(self) -> Text:
+    def _rows(self) -> list[tuple[str, bool]]:
         width, height = self.size
         keys, cursor = self.walk.keys, self.walk.cursor
         if height <= 0:
-            return Text("", end="")
+            return []
         self.top = scroll_top(self.top, cursor, len(keys), height)
-        text = Text(no_wrap=True, overflow="crop", end="")
+        rows: list[tuple[str, bool]] = []
         for row, key in enumerate(keys[self.top:self.top + height]):
             i = self.top + row
-            if row:
-                text.append("\n")
             line = self.walk.line(key)
             mark = ">" if i == cursor else (scroll_mark(row, self.top, len(keys), height) or " ")
             s = mark + walk_row(line, self.walk.tote(key[0]), width - 1, key in self.walk.skipped)
-            text.append(s[:width].ljust(width) if i == cursor else s[:width], REVERSE if i == cursor else None)
+            rows.append((s[:width].ljust(width) if i == cursor else s[:width], i == cursor))
+        return rows
+
+    def show_changes(self) -> None:
+        """Repaint only the rows that changed (a scan changes one or two): the rest of the list is
+        not sent to the terminal again."""
+        rows = self._rows()
+        if len(rows) != len(self._drawn):
+            self.refresh()
+            return
+        width = self.size.width
+        changed = [Region(0, y, width, 1) for y, (was, now) in enumerate(zip(self._drawn, rows, strict=True))
+                   if was != now]
+        if changed:
+            self.refresh(*changed)
+
+    def render(self) -> Text:
+        self._drawn = rows = self._rows()
+        text = Text(no_wrap=True, overflow="crop", end="")
+        for y, (row, cursor) in enumerate(rows):
+            if y:
+                text.append("\n")
+            text.append(row, REVERSE if cursor else None)
         return text
 
 
@@ -246,15 +271,16 @@ class PickWalkScreen(StoreScreen):
         self.store_app.show_scan_buffer()
 
     def _refresh_all(self) -> None:
+        """Show the walk's state; each widget repaints only what changed in it (a scan: the count,
+        the line's row, the item detail), so a scan costs one small frame."""
         done, total = self.units
         self.query_one(AsciiProgress).set_progress(done, total)
-        self.query_one(WalkLines).refresh()
+        self.query_one(WalkLines).show_changes()
         key = self.current
         rows: list[list[str]] = []
         if key is not None:
             rows = detail_forms(self.line(key), self.orders[key[0]], self.tote(key[0]))
         self.query_one(FormLines).set_rows(rows)
-        self._update_field()
 
     def _update_field(self) -> None:
         scan, mode = self.query_one(ScanField), self.mode
@@ -278,7 +304,7 @@ class PickWalkScreen(StoreScreen):
     def _go(self, event: Event, *, amount: int = 1, progress: Progress | None = None) -> Mode:
         """Move to the mode `event` leads to (`amount`: the count ARMED starts with); the scan
         field and the key bar follow, and a question goes with the mode that asked it."""
-        before = self.mode
+        before, multiplier = self.mode, self.multiplier
         self.mode = mode = next_mode(before, event, progress)
         if mode is not Mode.ARMED:
             self.multiplier = 1
@@ -286,7 +312,8 @@ class PickWalkScreen(StoreScreen):
             self.multiplier = amount
         if before in QUESTIONS and mode not in QUESTIONS and (bar := self.message_bar):
             bar.clear("prompt")
-        self._update_field()
+        if (mode, self.multiplier) != (before, multiplier):  # a scan in SCAN mode changes neither
+            self._update_field()
         return mode
 
     # Keys ---------------------------------------------------------------------------------------
@@ -434,15 +461,61 @@ class PickWalkScreen(StoreScreen):
                                     line_id=key[1] if key else None, request_id=request_id),
                 f"scan {clip(code, Quote.SCAN)}")
         except BackendError as exc:
-            if await self.leave_if_canceled(exc):
-                return
-            if exc.code in ("over_pick", "wrong_state"):
-                await self.refresh_orders()  # done elsewhere meanwhile: show it as it is
-            if exc.code == "unknown_code" and not is_item_code(code):
-                self.fail([f"{exc.message}. An order number? Esc to the queue first", exc.message])
-            else:
-                self.fail(exc)
+            await self._refused(exc, code)
             return
+        line = self._count(result)
+        self._refresh_all()
+        self._say_counted(result, line)
+
+    def takes_together(self, entry: Entry) -> bool:
+        """Plain scans with nothing asked (each counts one unit, alone or in a burst), while the
+        backend answers."""
+        app = self.store_app
+        return (self.mode is Mode.SCAN and bool(self.keys) and not entry.too_long and bool(entry.text.strip())
+                and app.client.scans_together and app.offline_since is None)
+
+    async def handle_entries(self, entries: list[Entry]) -> list[Entry]:
+        """Scans that waited their turn together (a wedge's burst) go to the backend in one request,
+        each counted as it would have been alone, in order; the walk then shows where the last left
+        it. The scans behind a refusal are handled after it, one by one; when the batch was not
+        answered, all of them are (each keeps its request id: none is counted twice)."""
+        key = self.current
+        entries = [e if e.request_id else dataclasses.replace(e, request_id=new_request_id()) for e in entries]
+        items = [scan_item(e.text.strip(), e.request_id, e.kind, line_id=key[1] if key else None) for e in entries]
+        self._go(Event.SCAN)
+        app = self.store_app
+        try:
+            batch = await app.inputs.answer_or_abandon(
+                app.client.scan_many(self.order_ids, items), lambda: self._say_waiting(f"{len(items)} scans"),
+                f"scan {clip(items[0]['code'], Quote.SCAN)}")
+        except (BackendUnavailable, BackendError):
+            return await super().handle_entries(entries)  # the first alone (it retries, or says why)
+        for result in batch.results:
+            line = self._count(result)
+        if batch.results:
+            self._refresh_all()
+            self._say_counted(batch.results[-1], line)
+        done, refused = len(batch.results), batch.refused
+        if refused is None:
+            return entries[done:]
+        if refused.status == 503:  # the database was away a moment: that scan alone, retried
+            return await super().handle_entries(entries[done:])
+        await self._refused(BackendError(refused.status, refused.code, refused.message), items[done]["code"])
+        return entries[done + 1:]
+
+    async def _refused(self, exc: BackendError, code: str) -> None:
+        if await self.leave_if_canceled(exc):
+            return
+        if exc.code in ("over_pick", "wrong_state"):
+            await self.refresh_orders()  # done elsewhere meanwhile: show it as it is
+        if exc.code == "unknown_code" and not is_item_code(code):
+            self.fail([f"{exc.message}. An order number? Esc to the queue first", exc.message])
+        else:
+            self.fail(exc)
+
+    def _count(self, result: ScanResult) -> Line:
+        """The walk after a counted scan: the order as the backend has it now, the cursor on the
+        line counted, or on the next open one once it is done. Returns the line counted."""
         self.orders[result.order_id] = result.order
         counted = (result.order_id, result.line_id)
         line = self.line(counted)
@@ -453,19 +526,22 @@ class PickWalkScreen(StoreScreen):
             nxt = self._first_open(self.cursor)
             if nxt is not None:
                 self.cursor = nxt
-        self._refresh_all()
+        return line
+
+    def _say_counted(self, result: ScanResult, line: Line) -> None:
         tote = self.tote(result.order_id)
         to = f" -> tote {tote}" if tote else ""
-        how = " (typed)" if kind == "manual" else ""
+        if self.units[0] == self.units[1]:
+            self.say([f"Counted {clip(line.description, Quote.LONG)}{to}. All units done: F4 to finish",
+                      f"OK {clip(line.description, Quote.SHORT)}{to}. All done: F4", "All done: F4 finish", "Done: F4"])
+            return
+        how = " (typed)" if result.entry == "manual" else ""
         units = f"{result.counted} x " if result.counted > 1 else ""
         if result.weight_milli:
             units = f"{weights.shown(result.weight_milli, line.uom)} "
         self.say([f"Counted {units}{clip(line.description, Quote.LONG)}{to}{how}: {done_of(line)}",
                   f"OK {units}{clip(line.description, Quote.MID)}{to} {done_of(line)}",
                   f"OK {done_of(line)}{to}"])
-        if self.units[0] == self.units[1]:
-            self.say([f"Counted {clip(line.description, Quote.LONG)}{to}. All units done: F4 to finish",
-                      f"OK {clip(line.description, Quote.SHORT)}{to}. All done: F4", "All done: F4 finish", "Done: F4"])
 
     async def _not_found(self, key: WalkKey, quantity: int) -> None:
         line = self.line(key)

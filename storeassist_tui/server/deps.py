@@ -77,7 +77,7 @@ async def actor(who: Annotated[tuple[Actor, UserView], Depends(current)]) -> Act
 Who = Annotated[Actor, Depends(actor)]
 
 
-def request_id(idempotency_key: Annotated[str, Header(alias="Idempotency-Key")] = "") -> str:
+async def request_id(idempotency_key: Annotated[str, Header(alias="Idempotency-Key")] = "") -> str:
     check_request_id(idempotency_key)
     return idempotency_key
 

@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from storeassist_tui.schemas import MAX_BATCH
+from storeassist_tui.schemas import MAX_BATCH, MAX_SCANS, Refusal, ScanBatchResult
+from storeassist_tui.server import errors
 from storeassist_tui.server.deps import BodyId, Ctx, LineId, OrderId, RequestId, Who
 from storeassist_tui.store import closing, handoff, picking, queries, staging
 from storeassist_tui.store.views import CheckInView, OrderDetail, ScanResult, TimelineEntry
@@ -29,6 +30,21 @@ class ScanBody(BaseModel):
     entry: Entry = "scan"
     quantity: int = Field(default=1, ge=-999_999, le=999_999)
     line_id: BodyId | None = None
+
+
+class ScanOf(BaseModel):
+    """One scan of several sent together: a scan's body, and the request id it would have alone."""
+
+    code: str = Field(max_length=4096)
+    entry: Entry = "scan"
+    quantity: int = Field(default=1, ge=-999_999, le=999_999)
+    line_id: BodyId | None = None
+    request_id: str = Field(max_length=64)  # checked as an Idempotency-Key is
+
+
+class ScansBody(BaseModel):
+    order_ids: list[BodyId] = Field(min_length=1, max_length=MAX_BATCH)
+    scans: list[ScanOf] = Field(min_length=1, max_length=MAX_SCANS)
 
 
 class QuantityBody(BaseModel):
@@ -70,6 +86,16 @@ def claim(body: ClaimBody, ctx: Ctx, who: Who, rid: RequestId) -> picking.ClaimR
 @router.post("/picks/scan")
 def scan(body: ScanBody, ctx: Ctx, who: Who, rid: RequestId) -> ScanResult:
     return picking.record_scan(ctx.db, who, body.order_ids, body.code, rid, body.entry, body.quantity, body.line_id)
+
+
+@router.post("/picks/scans")
+def scans(body: ScansBody, ctx: Ctx, who: Who) -> ScanBatchResult:
+    """Scans a terminal had waiting together (a wedge's burst): each done as /picks/scan does it,
+    in order, under its own request id, until one is refused; the refusal is in the answer."""
+    done, refused = picking.record_scans(ctx.db, who, body.order_ids, [
+        picking.ScanRequest(s.code, s.request_id, s.entry, s.quantity, s.line_id) for s in body.scans])
+    return ScanBatchResult(results=done, refused=None if refused is None else Refusal(
+        status=refused.status, code=refused.code, message=errors.one_line(refused.message)))
 
 
 @router.post("/orders/{order_id}/release")

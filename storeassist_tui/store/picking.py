@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-from sqlalchemy import or_
+from sqlalchemy import bindparam, or_
 from sqlmodel import col, select
 
 from storeassist_tui import barcodes, weights
@@ -16,6 +18,7 @@ from storeassist_tui.store.db import Database
 from storeassist_tui.store.errors import (
     BadCode,
     ClaimedByOther,
+    DomainError,
     InvalidInput,
     NotFound,
     OverPick,
@@ -23,12 +26,12 @@ from storeassist_tui.store.errors import (
     WrongItem,
     WrongState,
 )
-from storeassist_tui.store.models import Associate, CatalogCode, Order, OrderLine, Store
+from storeassist_tui.store.models import Associate, CatalogCode, CheckIn, Order, OrderLine, Store
 from storeassist_tui.store.pick_rules import closes_when_finished
 from storeassist_tui.store.refunds import add_refund, close_with_refunds, line_cents
 from storeassist_tui.store.roles import PICK, Actor
 from storeassist_tui.store.txn import Tx, check_entry, move_order, mutate, require_step
-from storeassist_tui.store.views import OrderDetail, ScanResult, order_detail, order_lines
+from storeassist_tui.store.views import Known, OrderDetail, ScanResult, order_detail, order_lines, walk_sorted
 
 
 def _claimer_name(tx: Tx, order: Order) -> str:
@@ -127,6 +130,31 @@ def _item_name_in_store(tx: Tx, store_id: str, keys: set[str]) -> str:
     return found or ""
 
 
+# A scan reads its walk's orders, their lines and check-ins in one query (built once).
+_WALK = (
+    select(Order, OrderLine, CheckIn)
+    .outerjoin(OrderLine, col(OrderLine.order_id) == col(Order.id))
+    .outerjoin(CheckIn, col(CheckIn.order_id) == col(Order.id))
+    .where(col(Order.id).in_(bindparam("ids", expanding=True)))
+)
+
+
+def _walk_orders(tx: Tx, order_ids: list[int]) -> dict[int, tuple[Order, Known]]:
+    """The walk's orders by id, each with its lines (walking order), check-in and claimer's name."""
+    found: dict[int, tuple[Order, Known]] = {}
+    for o, ln, checkin in tx.session.exec(_WALK, params={"ids": list(dict.fromkeys(order_ids))}):
+        if o.id not in found:
+            mine = tx.actor is not None and o.claimed_by == tx.actor.id
+            claimer = None if mine or not o.claimed_by else tx.session.get(Associate, o.claimed_by)
+            name = tx.actor.display_name if tx.actor and mine else (claimer.display_name if claimer else None)
+            found[o.id or 0] = (o, Known([], checkin, name))
+        if ln is not None:
+            found[o.id or 0][1].lines.append(ln)
+    for _, known in found.values():
+        known.lines = walk_sorted(known.lines)
+    return found
+
+
 def record_scan(
     db: Database, actor: Actor, order_ids: list[int], code: str, request_id: str,
     entry: str = "scan", quantity: int = 1, line_id: int | None = None,
@@ -142,23 +170,24 @@ def record_scan(
     bad_check = next((k[1:] for k in keys if k.startswith("!")), None)
 
     def run(tx: Tx) -> ScanResult:
+        found = _walk_orders(tx, order_ids)
         candidates: list[tuple[Order, OrderLine]] = []
         store_id = ""
         for oid in dict.fromkeys(order_ids):
-            o = tx.session.get(Order, oid)
-            if o is None:
+            if oid not in found:
                 raise NotFound("No such order")
+            o, known = found[oid]
             actor.require_store(o.store_id)
             store_id = o.store_id
             _require_mine(tx, o)
-            for ln in order_lines(tx.session, oid):
+            for ln in known.lines:
                 if keys & set(json.loads(ln.match_keys)):
                     candidates.append((o, ln))
         if not candidates:
             if bad_check:
                 raise BadCode(bad_check)
-            known = tx.session.exec(select(CatalogCode.key).where(col(CatalogCode.key).in_(keys))).first()
-            if known is not None:
+            catalogued = tx.session.exec(select(CatalogCode.key).where(col(CatalogCode.key).in_(keys))).first()
+            if catalogued is not None:
                 name = _item_name_in_store(tx, store_id, keys)
                 raise WrongItem(f"Wrong item: {name[:40]} is not on this order" if name
                                 else "Wrong item: it is not on this order")
@@ -173,22 +202,46 @@ def record_scan(
                                f" of {weights.shown(ln.weight_milli, ln.uom)})")
             raise OverPick(f"Over-pick: all {ln.quantity} of {ln.description[:30]} already done")
         o, ln = open_[0]
+        known = found[o.id or 0][1]
         if weights.is_weighed(ln.uom):
-            return _add_weight(tx, o, ln, scan, text, entry, quantity)
+            return _add_weight(tx, o, ln, known, scan, text, entry, quantity)
         pending = ln.quantity - ln.picked - ln.not_found
         if quantity > pending:
             raise OverPick(f"Over-pick: only {pending} more of {ln.description[:30]} needed")
         tx.lock(o)
-        line = tx.session.get(OrderLine, ln.id)
-        assert line is not None
-        line.picked += quantity
-        tx.session.add(line)
-        tx.audit(o, "picked", entry=entry, line=line.line_nbr, quantity=quantity, code=text[:64])
-        tx.session.flush()
-        return ScanResult(order=order_detail(tx.session, o), order_id=o.id or 0, line_id=line.id or 0,
+        ln.picked += quantity
+        tx.session.add(ln)
+        tx.audit(o, "picked", entry=entry, line=ln.line_nbr, quantity=quantity, code=text[:64])
+        return ScanResult(order=order_detail(tx.session, o, known), order_id=o.id or 0, line_id=ln.id or 0,
                           counted=quantity, entry=entry)
 
     return mutate(db, actor, request_id, "scan", ScanResult, run)
+
+
+@dataclass(frozen=True)
+class ScanRequest:
+    """One scan of several sent together, with the request id it has alone."""
+
+    code: str
+    request_id: str
+    entry: str = "scan"
+    quantity: int = 1
+    line_id: int | None = None
+
+
+def record_scans(db: Database, actor: Actor, order_ids: list[int],
+                 scans: Sequence[ScanRequest]) -> tuple[list[ScanResult], DomainError | None]:
+    """Scans a terminal had waiting together (a wedge's burst): each counted by `record_scan`, in
+    order, in its own transaction under its own request id, exactly as if sent one by one. The
+    first refusal ends it (returned with the answers of those before): the terminal handles the
+    scans after it one by one, after the refusal, as it would have."""
+    done: list[ScanResult] = []
+    for s in scans:
+        try:
+            done.append(record_scan(db, actor, order_ids, s.code, s.request_id, s.entry, s.quantity, s.line_id))
+        except DomainError as exc:
+            return done, exc
+    return done, None
 
 
 def weight_bounds(tx: Tx, o: Order, line: OrderLine) -> tuple[int, int]:
@@ -197,7 +250,7 @@ def weight_bounds(tx: Tx, o: Order, line: OrderLine) -> tuple[int, int]:
     return weights.bounds(line.weight_milli, store.weight_tolerance_pct if store else weights.DEFAULT_TOLERANCE_PCT)
 
 
-def _add_weight(tx: Tx, o: Order, ln: OrderLine, scan: barcodes.Scan | None, text: str, entry: str,
+def _add_weight(tx: Tx, o: Order, ln: OrderLine, known: Known, scan: barcodes.Scan | None, text: str, entry: str,
                 quantity: int) -> ScanResult:
     """A scale label on a weighed line: its weight adds up towards the amount ordered; the line
     is complete once within the store's tolerance of it, and a label taking it past is refused."""
@@ -212,15 +265,12 @@ def _add_weight(tx: Tx, o: Order, ln: OrderLine, scan: barcodes.Scan | None, tex
         raise OverPick(f"Over weight: {weights.shown(total, ln.uom)} is more than "
                        f"{weights.shown(ln.weight_milli, ln.uom)} ordered allows (at most {weights.shown(high, ln.uom)})")
     tx.lock(o)
-    line = tx.session.get(OrderLine, ln.id)
-    assert line is not None
-    line.weight_picked_milli = total
+    ln.weight_picked_milli = total
     counted = 1 if total >= low else 0
-    line.picked += counted
-    tx.session.add(line)
-    tx.audit(o, "picked", entry=entry, line=line.line_nbr, quantity=counted, weight_milli=milli, code=text[:64])
-    tx.session.flush()
-    return ScanResult(order=order_detail(tx.session, o), order_id=o.id or 0, line_id=line.id or 0,
+    ln.picked += counted
+    tx.session.add(ln)
+    tx.audit(o, "picked", entry=entry, line=ln.line_nbr, quantity=counted, weight_milli=milli, code=text[:64])
+    return ScanResult(order=order_detail(tx.session, o, known), order_id=o.id or 0, line_id=ln.id or 0,
                       counted=counted, entry=entry, weight_milli=milli)
 
 

@@ -13,9 +13,10 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import text, update
+from sqlalchemy import bindparam, insert, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlmodel import Session, col
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import Session, col, select
 
 from storeassist_tui.order_status import OrderStatus, Step, allowed, word
 from storeassist_tui.store.db import Database, utcnow
@@ -33,6 +34,22 @@ from storeassist_tui.store.roles import Actor
 
 T = TypeVar("T", bound=BaseModel)
 
+# The frame's statements, built once: every use case runs them, and building one costs about what
+# running it does.
+_BUMP_ORDER = (
+    update(Order)
+    .where(col(Order.id) == bindparam("order_id"), col(Order.version) == bindparam("version_read"))
+    .values(version=bindparam("version_new"), updated_at=bindparam("now"))
+)
+_BUMP_STORE = update(Store).where(col(Store.id) == bindparam("store_id")).values(revision=col(Store.revision) + 1)
+_CLAIM_REQUEST = insert(RequestRecord)
+_ANSWER_REQUEST = update(RequestRecord).where(col(RequestRecord.request_id) == bindparam("rid")).values(
+    result=bindparam("answer"))
+_RECORDED = select(RequestRecord.operation, RequestRecord.associate_id, RequestRecord.result).where(
+    col(RequestRecord.request_id) == bindparam("rid"))
+_ADD_AUDIT = insert(AuditEvent)
+_ADD_EVENT = insert(OutboxEvent)
+
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
 _ATTEMPTS = 8
 ENTRIES = ("scan", "manual")  # how a code reached us: scanned, or typed by hand
@@ -47,7 +64,8 @@ class Tx:
         self.actor = actor
         self.now = now
         self._stores: set[str] = set()
-        self._events: list[OutboxEvent] = []
+        self._events: list[dict[str, Any]] = []  # rows of OutboxEvent
+        self._audits: list[dict[str, Any]] = []  # rows of AuditEvent
 
     def order(self, order_id: int) -> Order:
         """Load an order of the actor's stores and take the optimistic lock on it."""
@@ -64,50 +82,51 @@ class Tx:
     def lock(self, order: Order) -> None:
         # A conditional bump: on PostgreSQL it takes the row lock, and a request that read the
         # same version before us finds 0 rows and is retried on fresh state.
-        res = self.session.execute(
-            update(Order)
-            .where(col(Order.id) == order.id, col(Order.version) == order.version)
-            .values(version=order.version + 1, updated_at=self.now)
-        )
-        if res.rowcount != 1:  # type: ignore[attr-defined]
+        res = self.session.connection().execute(_BUMP_ORDER, {
+            "order_id": order.id, "version_read": order.version, "version_new": order.version + 1, "now": self.now})
+        if res.rowcount != 1:
             raise StaleOrder("The order was changed on another terminal; try again")
-        self.session.expire(order)
-        self.session.refresh(order)
+        # The row is what we read plus this bump (every writer of an order bumps its version),
+        # so the object is brought up to date without reading the row again.
+        set_committed_value(order, "version", order.version + 1)
+        set_committed_value(order, "updated_at", self.now)
         self._stores.add(order.store_id)
 
     def touch_store(self, store_id: str) -> None:
         self._stores.add(store_id)
 
     def audit(self, order: Order | None, action: str, entry: str = "", store_id: str = "", **detail: Any) -> None:
+        """A timeline entry; written by `finish`, in the order given (nothing reads it back before)."""
         if entry:
             check_entry(entry)
-        self.session.add(
-            AuditEvent(
-                order_id=order.id if order else None,
-                store_id=order.store_id if order else store_id,
-                associate_id=self.actor.id if self.actor else None,
-                action=action,
-                entry=entry,
-                detail=json.dumps(detail, default=str),
-                at=self.now,
-            )
-        )
+        self._audits.append(dict(
+            order_id=order.id if order else None,
+            store_id=order.store_id if order else store_id,
+            associate_id=self.actor.id if self.actor else None,
+            action=action,
+            entry=entry,
+            detail=json.dumps(detail, default=str),
+            at=self.now,
+        ))
 
     def emit(self, order: Order, type_: str, **payload: Any) -> None:
         """Queue an event of the platform's feed; it is written by `finish`, at the end."""
-        self._events.append(
-            OutboxEvent(
-                event_id=str(uuid.uuid4()),
-                store_id=order.store_id,
-                order_id=order.id or 0,
-                order_number=order.number,
-                type=type_,
-                payload=json.dumps(payload, default=str),
-                created_at=self.now,
-            )
-        )
+        self._events.append(dict(
+            event_id=str(uuid.uuid4()),
+            store_id=order.store_id,
+            order_id=order.id or 0,
+            order_number=order.number,
+            type=type_,
+            payload=json.dumps(payload, default=str),
+            created_at=self.now,
+        ))
 
     def finish(self) -> None:
+        # The use case's own changes first (as before: the feed's lock and the store's row last).
+        self.session.flush()
+        conn = self.session.connection()
+        if self._audits:
+            conn.execute(_ADD_AUDIT, self._audits)
         if self._events:
             # On PostgreSQL two transactions could commit feed ids out of order, and a reader
             # polling `after=<cursor>` would skip the lower one for good; so writers of the feed
@@ -115,11 +134,9 @@ class Tx:
             # after every order lock of the transaction, so that waiting for it cannot deadlock.
             if self.session.get_bind().dialect.name == "postgresql":
                 self.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": FEED_LOCK})
-            self.session.add_all(self._events)
+            conn.execute(_ADD_EVENT, self._events)
         for store_id in sorted(self._stores):  # a fixed order, so two writers never deadlock
-            self.session.execute(
-                update(Store).where(col(Store.id) == store_id).values(revision=col(Store.revision) + 1)
-            )
+            conn.execute(_BUMP_STORE, {"store_id": store_id})
 
 
 def require_step(order: Order, step: Step) -> None:
@@ -194,28 +211,28 @@ def mutate(
     for attempt in range(_ATTEMPTS):
         try:
             with db.write() as session:
-                done = session.get(RequestRecord, request_id)
-                if done is not None:
-                    if done.operation != operation or done.associate_id != (actor.id if actor else None):
-                        raise RequestIdReused("That request id was already used for something else")
-                    return result_type.model_validate_json(done.result)
+                conn = session.connection()
+                # A new id is the rule, so the first round claims it straight away; the rounds after
+                # a clash read the answer recorded under it.
+                if attempt:
+                    done = conn.execute(_RECORDED, {"rid": request_id}).first()
+                    if done is not None:
+                        if done.operation != operation or done.associate_id != (actor.id if actor else None):
+                            raise RequestIdReused("That request id was already used for something else")
+                        return result_type.model_validate_json(done.result)
                 tx = Tx(session, actor, now or utcnow())
                 # Claim the request id before any work: a copy of this request already in flight
                 # (a client's retry after its timeout) holds the key, so on PostgreSQL we wait here
                 # for it to commit and then answer what it answered (SQLite's BEGIN IMMEDIATE has
                 # already made us wait). If it rolled back instead, the key is ours.
-                record = RequestRecord(request_id=request_id, associate_id=actor.id if actor else None,
-                                       operation=operation, created_at=tx.now)
-                session.add(record)
                 try:
-                    session.flush()
+                    conn.execute(_CLAIM_REQUEST, {"request_id": request_id, "associate_id": actor.id if actor else None,
+                                                  "operation": operation, "result": "{}", "created_at": tx.now})
                 except IntegrityError:  # only this row is being written: the clash is on its key
                     raise _InFlight from None
                 result = fn(tx)
                 tx.finish()
-                record.result = result.model_dump_json()
-                session.add(record)
-                session.flush()
+                conn.execute(_ANSWER_REQUEST, {"rid": request_id, "answer": result.model_dump_json()})
             return result
         except _InFlight:
             continue  # the next round reads the recorded answer

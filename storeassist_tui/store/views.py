@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
@@ -97,20 +98,35 @@ def summaries(session: Session, orders: list[Order]) -> list[OrderSummary]:
     ]
 
 
-def order_lines(session: Session, order_id: int) -> list[OrderLine]:
+def walk_sorted(lines: list[OrderLine]) -> list[OrderLine]:
     """The lines in walking order: aisle/location first, then department, then line number."""
-    lines = list(session.exec(select(OrderLine).where(OrderLine.order_id == order_id)))
-    lines.sort(key=lambda ln: (ln.aisle == "", ln.aisle, ln.dept_seq, ln.department, ln.line_nbr))
-    return lines
+    return sorted(lines, key=lambda ln: (ln.aisle == "", ln.aisle, ln.dept_seq, ln.department, ln.line_nbr))
 
 
-def order_detail(session: Session, order: Order) -> OrderDetail:
-    claimer = session.get(Associate, order.claimed_by) if order.claimed_by else None
-    checkin = session.get(CheckIn, order.id)
+def order_lines(session: Session, order_id: int) -> list[OrderLine]:
+    """The order's lines in walking order (`walk_sorted`)."""
+    return walk_sorted(list(session.exec(select(OrderLine).where(OrderLine.order_id == order_id))))
+
+
+@dataclass
+class Known:
+    """What a use case already holds of an order (the scan reads it all in one query), so that
+    `order_detail` does not read it again."""
+
+    lines: list[OrderLine]  # in walking order
+    checkin: CheckIn | None
+    claimer_name: str | None
+
+
+def order_detail(session: Session, order: Order, known: Known | None = None) -> OrderDetail:
+    if known is None:
+        claimer = session.get(Associate, order.claimed_by) if order.claimed_by else None
+        known = Known(order_lines(session, order.id or 0), session.get(CheckIn, order.id),
+                      claimer.display_name if claimer else None)
+    lines, checkin = known.lines, known.checkin
     refunds = session.exec(select(Refund).where(Refund.order_id == order.id).order_by(col(Refund.id)))
-    lines = order_lines(session, order.id or 0)
     return OrderDetail(
-        **_summary_fields(order, claimer.display_name if claimer else None, checkin),  # type: ignore[arg-type]
+        **_summary_fields(order, known.claimer_name, checkin),  # type: ignore[arg-type]
         customer_phone=order.customer_phone, customer_email=order.customer_email,
         alt_name=order.alt_name, alt_phone=order.alt_phone, alt_email=order.alt_email,
         total_cents=order.total_cents, bags=order.bags, picked_at=order.picked_at,
@@ -148,7 +164,8 @@ def timeline(session: Session, order_id: int) -> list[TimelineEntry]:
 
 # Re-exported: the shapes of storeassist_tui.schemas, and the builders of this module.
 __all__ = [
-    "CheckInView", "CodeView", "Counts", "EventPage", "EventView", "HandoffEntry", "HandoffQueue", "LineView",
-    "OrderDetail", "OrderPage", "OrderSummary", "PickQueue", "RefundView", "ScanResult", "StageQueue",
+    "CheckInView", "CodeView", "Counts", "EventPage", "EventView", "HandoffEntry", "HandoffQueue", "Known",
+    "LineView", "OrderDetail", "OrderPage", "OrderSummary", "PickQueue", "RefundView", "ScanResult", "StageQueue",
     "TimelineEntry", "checkin_view", "line_view", "order_detail", "order_lines", "summaries", "timeline",
+    "walk_sorted",
 ]

@@ -192,8 +192,9 @@ class KeyBar(Widget):
         self._gap = 1
 
     def set_hints(self, hints: Sequence[Hint]) -> None:
-        self._hints = list(hints)
-        self.relayout()
+        if list(hints) != self._hints:
+            self._hints = list(hints)
+            self.relayout()
 
     def _max_rows(self) -> int:
         height = self.screen.size.height if self.is_attached else 24

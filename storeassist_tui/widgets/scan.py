@@ -25,8 +25,10 @@ class ScanField(Widget):
         self.buffer_text = ""
 
     def set_labels(self, *labels: str) -> None:
-        self._labels = [ascii_line(s) for s in labels] or ["Scan:"]
-        self.refresh()
+        new = [ascii_line(s) for s in labels] or ["Scan:"]
+        if new != self._labels:
+            self._labels = new
+            self.refresh()
 
     def show_buffer(self, text: str) -> None:
         if text != self.buffer_text:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from enum import IntEnum
 
 from rich.text import Text
+from textual.geometry import Region
 from textual.widget import Widget
 
 _REPLACE = {
@@ -138,11 +139,18 @@ class FormLines(Widget):
         self.rows: list[list[str]] = []
 
     def set_rows(self, rows: Sequence[Sequence[str]]) -> None:
+        """Show `rows`; only the rows that changed are repainted (the same number of rows)."""
         new = [[ascii_line(f) for f in forms] or [""] for forms in rows]
-        if new != self.rows:
-            resize = len(new) != len(self.rows)
+        if new == self.rows:
+            return
+        if len(new) != len(self.rows):
             self.rows = new
-            self.refresh(layout=resize)
+            self.refresh(layout=True)
+            return
+        changed = [Region(0, y, self.size.width, 1) for y, (was, now) in enumerate(zip(self.rows, new, strict=True))
+                   if was != now]
+        self.rows = new
+        self.refresh(*changed)
 
     def get_content_height(self, container: object, viewport: object, width: int) -> int:
         return len(self.rows)
