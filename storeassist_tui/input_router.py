@@ -44,6 +44,8 @@ class InputRouter:
         self.queue: asyncio.Queue[Item] = asyncio.Queue()
         self.lone_key: Timer | None = None
         self.waiting = False  # an entry is waiting for the backend: Esc stops it
+        self._echo_due = False  # the field is to be drawn once the keys waiting are taken (_echo_soon)
+        self._started = False  # a first character came since the field was last drawn
         self._abandon = asyncio.Event()
 
     # Keys in ------------------------------------------------------------------------------------
@@ -76,8 +78,7 @@ class InputRouter:
         elif buf.empty and screen.LONE_KEYS and char and char.isprintable() and screen.action_for(key):
             self._maybe_lone_key(char, event.time)  # a menu digit, or the first of a scan
         elif char == GS or (event.is_printable and char and not (key == "space" and buf.empty)):
-            if buf.empty:
-                screen.typing_started()
+            self._started = self._started or buf.empty
             buf.add(char, event.time)
         elif char and not char.isprintable() and not buf.empty and key not in END_KEYS:
             pass  # a control character inside a scan (STX / ETX framing): dropped
@@ -87,8 +88,25 @@ class InputRouter:
             # associate pressed it for once the scans before it have been handled.
             self.queue.put_nowait(KeyPress(key))
         if buf.shown != shown:  # redraw the field only when what it shows changed
-            self.show_scan_buffer()
+            self._echo_soon()
         return True
+
+    def _echo_soon(self) -> None:
+        """Draw the field once the keys already waiting have been taken (Textual hands them over one
+        at a time). A wedge's scan comes whole in one burst and has left the buffer by then: it is
+        not drawn, nor does its first character clear the message that its answer replaces, so the
+        terminal draws nothing while the scan's request runs. Typing is drawn key by key."""
+        if not self._echo_due:
+            self._echo_due = True
+            self.app.call_later(self._echo)
+
+    def _echo(self) -> None:
+        self._echo_due = False
+        screen = self.app.screen
+        if self._started and not self.scan_buffer.empty and isinstance(screen, StoreScreen):
+            screen.typing_started()
+        self._started = False
+        self.show_scan_buffer()
 
     def _maybe_lone_key(self, char: str, at: float) -> None:
         """On a screen whose menu keys are printable (home: 1-4, 0): the key waits in the buffer; if
