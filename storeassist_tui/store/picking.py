@@ -209,8 +209,7 @@ def record_scan(
         if quantity > pending:
             raise OverPick(f"Over-pick: only {pending} more of {ln.description[:30]} needed")
         tx.lock(o)
-        ln.picked += quantity
-        tx.session.add(ln)
+        tx.write(ln, picked=ln.picked + quantity)
         tx.audit(o, "picked", entry=entry, line=ln.line_nbr, quantity=quantity, code=text[:64])
         return ScanResult(order=order_detail(tx.session, o, known), order_id=o.id or 0, line_id=ln.id or 0,
                           counted=quantity, entry=entry)
@@ -265,10 +264,8 @@ def _add_weight(tx: Tx, o: Order, ln: OrderLine, known: Known, scan: barcodes.Sc
         raise OverPick(f"Over weight: {weights.shown(total, ln.uom)} is more than "
                        f"{weights.shown(ln.weight_milli, ln.uom)} ordered allows (at most {weights.shown(high, ln.uom)})")
     tx.lock(o)
-    ln.weight_picked_milli = total
     counted = 1 if total >= low else 0
-    ln.picked += counted
-    tx.session.add(ln)
+    tx.write(ln, weight_picked_milli=total, picked=ln.picked + counted)
     tx.audit(o, "picked", entry=entry, line=ln.line_nbr, quantity=counted, weight_milli=milli, code=text[:64])
     return ScanResult(order=order_detail(tx.session, o, known), order_id=o.id or 0, line_id=ln.id or 0,
                       counted=counted, entry=entry, weight_milli=milli)
