@@ -87,12 +87,6 @@ class StoreAssistApp(App[None]):
 
     # Start-up
     def on_mount(self) -> None:
-        # What exists now (the modules, the embedded backend, the app) lives as long as the process:
-        # frozen, the collector's full passes leave it out; they stopped the app for ~75 ms now and
-        # then (a scan shown that much later), ~7 ms this way. Once per process (a test session
-        # runs many apps): what later apps make is collected as usual.
-        if not gc.get_freeze_count():
-            gc.freeze()
         self.run_worker(self.inputs.consume(), group="inputs", exit_on_error=False)
         self.push_screen(LoginScreen())
         # Once the login screen is drawn: a backend that is built on first use starts now, not
@@ -263,6 +257,12 @@ class StoreAssistApp(App[None]):
     def start_session(self, session: Session) -> None:
         """Called by the login screen once the backend accepted the associate."""
         self.session = session
+        # What exists at the first login (the modules, the embedded backend, the app) lives as long
+        # as the process: frozen, the collector's full passes leave it out; they stopped the app for
+        # ~75 ms now and then (a scan shown that much later), ~7 ms this way. Once per process (a
+        # test session runs many apps): what is made later is collected as usual.
+        if not gc.get_freeze_count():
+            gc.freeze()
         self.inputs.scan_buffer.clear()
         self.client.journal = Journal.open(self.journal_dir, self.client.base_url, session.user.username)
         stores = session.user.stores
