@@ -23,6 +23,7 @@ from pydantic import BaseModel
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from storeassist_tui.server.errors import domain_error_response
+from storeassist_tui.store.admin import CODE
 from storeassist_tui.store.auth import bearer_token
 from storeassist_tui.store.errors import DomainError
 from storeassist_tui.store.poll_check import PollCheck
@@ -105,7 +106,8 @@ class PolledLists:
     the refusal any request of that session gets (401, 404, 503); else passed on to the route
     with its tag in `request.state` (POLL_TAG), so the route reads the revision no second time."""
 
-    _PATH = re.compile(r"/api/v1/stores/([^/]+)/([a-z-]+)")
+    # A path whose store cannot be one (a NUL, say) goes on to the route, which refuses it.
+    _PATH = re.compile(rf"/api/v1/stores/({CODE})/([a-z-]+)")
 
     def __init__(self, app: ASGIApp, polls: PollCheck, answers: Answers, lists: Mapping[str, bool]) -> None:
         self.app, self.polls, self.answers, self.lists = app, polls, answers, lists

@@ -17,7 +17,8 @@ from storeassist_tui.store.errors import Duplicate, Forbidden, InvalidInput, Not
 from storeassist_tui.store.models import Associate, AssociateStore, Store
 from storeassist_tui.store.roles import permissions_of
 
-_CODE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+CODE = r"[A-Za-z0-9_.-]{1,64}"  # what a store id, a parking spot or a badge may be
+_CODE = re.compile(f"^{CODE}$")
 _USERNAME = re.compile(r"^[a-z0-9_.-]{2,64}$")
 _SPOT_MAX = 40  # a check-in keeps the chosen spot in 40 characters (CheckIn.spot)
 _NAME_MAX = 200  # Associate.display_name
