@@ -191,7 +191,6 @@ async def run(args: argparse.Namespace, servers: list[pc.Server], backends: pc.B
         errors: list[str] = []
         t = Timings()
         pids = [s.proc.pid for s in servers]
-        db0, cpu0 = backends.cpu(), sum(pc.cpu_of(p) for p in pids)
         started = time.perf_counter()
         until = started + 10 ** 6
         pollers = [asyncio.create_task(poller(c, h, s, args.interval, until, rng, lat, errors))
@@ -210,7 +209,6 @@ async def run(args: argparse.Namespace, servers: list[pc.Server], backends: pc.B
         await asyncio.gather(*pollers, return_exceptions=True)
         for c in clients:
             await c.aclose()
-        del db0, cpu0
     finally:
         for a in apis:
             await a.aclose()

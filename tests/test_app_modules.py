@@ -441,12 +441,18 @@ async def open_a_new_order(ctx: Ctx) -> OrderDetail:
     return order
 
 
-@sized
-async def test_cancel_with_a_reason_refunds_and_shows_in_the_timeline(lee_app: Ctx) -> None:
-    ctx = lee_app
+async def ask_to_cancel_a_new_order(ctx: Ctx) -> OrderDetail:
+    """A new order open in detail, F4 pressed: the reason is asked."""
     order = await open_a_new_order(ctx)
     await ctx.pilot.press("f4")
     await ctx.until(on_screen(ctx.app, OrderDetailScreen, says=f"Cancel {order.number}: type the reason"))
+    return order
+
+
+@sized
+async def test_cancel_with_a_reason_refunds_and_shows_in_the_timeline(lee_app: Ctx) -> None:
+    ctx = lee_app
+    order = await ask_to_cancel_a_new_order(ctx)
     await ctx.type_slowly("customer asked")
     await ctx.until(on_screen(ctx.app, OrderDetailScreen, says=f"Cancel {order.number} (customer asked)? "))
     assert ctx.order(order.id).status == "new"
@@ -462,9 +468,7 @@ async def test_cancel_with_a_reason_refunds_and_shows_in_the_timeline(lee_app: C
 @sized
 async def test_cancel_esc_at_the_question_keeps_the_order_and_f4_asks_again(lee_app: Ctx) -> None:
     ctx = lee_app
-    order = await open_a_new_order(ctx)
-    await ctx.pilot.press("f4")
-    await ctx.until(on_screen(ctx.app, OrderDetailScreen, says=f"Cancel {order.number}: type the reason"))
+    order = await ask_to_cancel_a_new_order(ctx)
     await ctx.pilot.press("enter")  # nothing typed: the reason first
     await ctx.until(on_screen(ctx.app, OrderDetailScreen, says="Type the reason first"))
     await ctx.type_slowly("wrong order")
